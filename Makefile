@@ -1,0 +1,67 @@
+# make all: the whole pipeline, incrementally. Stage targets are stamp files
+# under $(OUTPUTS)/.stamps; each depends on the previous stage, its own code
+# and its own config section, so make reruns only what changed. Inside a
+# stage, per-document content hashes decide which documents are redone (one
+# Python process per stage, never one per document).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CONFIG ?= config.toml
+CORPUS ?= corpus
+OUTPUTS ?= outputs
+ARGS ?=
+PIPE = $(PY) -m pipeline --config '$(CONFIG)' --corpus '$(CORPUS)' --outputs '$(OUTPUTS)' $(ARGS)
+ST := $(OUTPUTS)/.stamps
+LEXICON := $(wildcard pipeline/lexicon/*.toml)
+# $(call stage,COMMAND): a stage exits 1 when some documents failed; the later
+# stages still run for the others, so only exit codes above 1 stop make.
+stage = @rc=0; $(PIPE) $(1) || rc=$$?; test $$rc -le 1 && touch $@
+
+.DELETE_ON_ERROR:
+.PHONY: all help test bench clean venv refresh
+
+all: $(ST)/report ## run the pipeline on corpus/ into outputs/ (creates .venv first)
+	@$(PY) -m pipeline status --outputs '$(OUTPUTS)' --quiet
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+venv: $(VENV)/.installed ## create .venv and install the pinned dependencies
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+# Always runs, but rewrites a stamp only when its content changed, so make sees
+# an old mtime for an unchanged corpus or config section.
+$(ST)/corpus $(ST)/config-extract $(ST)/config-convert $(ST)/config-segment $(ST)/config-tag $(ST)/config-graph $(ST)/config-report &: refresh
+	@true
+refresh: $(VENV)/.installed
+	@$(PIPE) stamps
+
+$(ST)/extract: $(ST)/corpus $(ST)/config-extract pipeline/extract.py
+	$(call stage,extract)
+$(ST)/convert: $(ST)/extract $(ST)/config-convert pipeline/convert.py
+	$(call stage,convert-docs)
+$(ST)/segment: $(ST)/convert $(ST)/config-segment $(ST)/config-tag pipeline/segment.py $(LEXICON)
+	$(call stage,segment-docs)
+$(ST)/tag: $(ST)/segment $(ST)/config-tag pipeline/tag.py $(LEXICON)
+	$(call stage,tag-docs)
+$(ST)/graph: $(ST)/tag $(ST)/config-graph pipeline/graph.py
+	$(call stage,graph)
+$(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py
+	$(call stage,report)
+
+extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline up to that stage
+
+test: $(VENV)/.installed ## run the whole test suite
+	$(PY) -m pytest -q tests
+
+bench: $(VENV)/.installed ## print performance ratios measured in one run
+	$(PY) tools/bench.py
+
+clean: ## remove outputs/ (keeps .venv)
+	rm -rf '$(OUTPUTS)'/* '$(OUTPUTS)'/.stamps '$(OUTPUTS)'/.state '$(OUTPUTS)'/.lock '$(OUTPUTS)'/manifest.json
+	touch '$(OUTPUTS)'/.gitkeep

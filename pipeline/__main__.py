@@ -1,0 +1,278 @@
+"""The command line: ``python -m pipeline COMMAND``. Parses arguments, loads
+the config once, takes the outputs lock and calls the stages.
+
+Exit codes: 0 ok, 1 some documents failed, 2 usage or config error,
+3 another run holds the outputs lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import errors, io
+from .config import SECTIONS, load_config
+
+DOC_STAGES = {  # command -> per-document stage (module) name
+    "extract": "extract", "convert-docs": "convert", "segment-docs": "segment", "tag-docs": "tag", "graph": "graph",
+}
+HELP = {
+    "run": "all stages, incrementally: only new or changed documents and stages whose code or config changed",
+    "extract": "stage 1: corpus/ -> text/<doc>.txt (clean text, headers, footers and page numbers removed)",
+    "convert-docs": "stage 2: detect script and language; text/ -> converted/<doc>.<script>.txt with OpenCC",
+    "segment-docs": "stage 3: text/ -> segmented/<doc>.txt (jieba for Chinese, spaCy for English)",
+    "tag-docs": "stage 4: text/ -> tags/<doc>.jsonl (strategy-term mentions with offsets)",
+    "graph": "stage 5: tags/ -> graph/ (GraphML, GEXF, JSON, CSV; one GraphML per document)",
+    "report": "stage 6: graph/ + manifest -> report/index.html (self-contained, offline)",
+    "segment": "text tool: print each input line's tokens separated by one space, in the input's own script",
+    "convert": "text tool: convert each input line with an OpenCC configuration",
+    "tag": "text tool: print one JSON strategy-term mention per line for the input text",
+    "inspect": "a concept's neighbours, weights and evidence sentences from the last graph",
+    "diff": "concepts and edges gained, lost and re-weighted between two graph files",
+    "status": "summarise outputs/manifest.json; exit 1 if any document failed",
+    "stamps": "for make: refresh outputs/.stamps/ (corpus listing, config section hashes) when they change",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with one line, as the contract says
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(errors.EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="config file (default: config.toml if present)")
+    common.add_argument("--corpus", metavar="DIR", help="folder of input documents (default: [run] corpus)")
+    common.add_argument("--outputs", metavar="DIR", help="folder of outputs (default: [run] outputs)")
+    common.add_argument("--set", metavar="SECTION.KEY=VALUE", action="append", default=[], dest="overrides",
+                        help="override a config value for this run (repeatable), e.g. --set graph.window=paragraph")
+    common.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: [run] jobs)")
+    common.add_argument("--quiet", action="store_true", help="no progress output, only failures")
+    parser = Parser(prog="python -m pipeline", description=__doc__.split("\n\n")[0],
+                    formatter_class=argparse.RawDescriptionHelpFormatter,
+                    epilog="Exit codes: 0 ok, 1 some documents failed, 2 usage or config error, "
+                           "3 another run holds the outputs lock.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    for name in ("run", *DOC_STAGES, "report", "status", "stamps"):
+        sub.add_parser(name, parents=[common], help=HELP[name], description=HELP[name])
+    for name in ("segment", "tag"):
+        p = sub.add_parser(name, parents=[common], help=HELP[name], description=HELP[name])
+        p.add_argument("file", nargs="?", default="-", help="input file, or - for standard input (default)")
+    p = sub.add_parser("convert", parents=[common], help=HELP["convert"], description=HELP["convert"])
+    p.add_argument("-c", "--opencc", required=True, metavar="CONFIG",
+                   help="OpenCC configuration: t2s, s2t, s2hk, hk2s, s2tw, tw2s, s2twp, tw2sp, t2hk, t2tw, ...")
+    p.add_argument("file", nargs="?", default="-", help="input file, or - for standard input (default)")
+    p = sub.add_parser("inspect", parents=[common], help=HELP["inspect"], description=HELP["inspect"])
+    p.add_argument("term", help="a concept id or a label in any script (四基, 四基, four basics...)")
+    p = sub.add_parser("diff", parents=[common], help=HELP["diff"], description=HELP["diff"])
+    p.add_argument("graph_a", help="a graph file (.graphml, .gexf or .json)")
+    p.add_argument("graph_b", help="another graph file")
+    return parser
+
+
+def _context(args):
+    from .runner import Context
+
+    path = args.config or ("config.toml" if Path("config.toml").exists() else None)
+    config = load_config(path, args.overrides)
+    jobs = args.jobs if args.jobs is not None else config.run.jobs
+    if jobs < 1:
+        raise errors.UsageError(f"--jobs: expected an integer >= 1, got {jobs}")
+    corpus = Path(args.corpus or config.run.corpus)
+    outputs = Path(args.outputs or config.run.outputs)
+    return Context(config, corpus, outputs, jobs, args.quiet)
+
+
+def _read_input(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.UsageError(f"{name}: cannot read as UTF-8 text ({exc.__class__.__name__})") from None
+
+
+def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int:
+    from . import convert, graph, report as report_stage, tag
+    from .runner import Manifest, run_stage
+
+    if not ctx.corpus.is_dir() and "extract" in stages:
+        raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
+    # fail on a bad dictionary or OpenCC name before any work starts
+    tag.load_lexicon(ctx.config)
+    convert.check_config(ctx.config)
+    with io.OutputsLock(ctx.outputs):
+        manifest = Manifest(ctx.outputs)
+        for stage in stages:
+            counts = run_stage(ctx, stage, manifest)
+            manifest.save(ctx.config)
+            ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
+                    f"{counts['failed']} failed ({counts['seconds']} s)")
+        if finish_graph:
+            result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs)
+            manifest.save(ctx.config, graph=result)
+            ctx.say(f"graph: {result['nodes']} concepts, {result['edges']} edges from {result['documents']} documents")
+        if report:
+            if not (ctx.outputs / "graph" / "cooccurrence.json").exists():
+                raise errors.UsageError(f"{ctx.outputs}/graph/cooccurrence.json not found: run the graph stage first")
+            report_stage.run(ctx.config, ctx.outputs)
+            ctx.say(f"report: {ctx.outputs / 'report' / 'index.html'}")
+        failed = manifest.failed()
+    for doc_id, reason in failed:
+        print(f"failed: {doc_id}: {reason}", file=sys.stderr)
+    return errors.EXIT_DOCS_FAILED if failed else errors.EXIT_OK
+
+
+def cmd_stamps(ctx) -> int:
+    """Write the stamps make compares: only when their content changes, so an
+    unchanged section keeps its old mtime and its stage is not rerun."""
+    stamps = ctx.outputs / ".stamps"
+    if not ctx.corpus.is_dir():
+        raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
+    io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus))
+    for section in SECTIONS:
+        if section != "run":
+            io.write_if_changed(stamps / f"config-{section}", ctx.config.section_hash(section) + "\n")
+    return errors.EXIT_OK
+
+
+def cmd_status(ctx) -> int:
+    from .runner import Manifest
+
+    manifest = Manifest(ctx.outputs)
+    counts = {}
+    for d in manifest.documents.values():
+        counts[d.get("status", "?")] = counts.get(d.get("status", "?"), 0) + 1
+    if not ctx.quiet:
+        print(f"{len(manifest.documents)} documents: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for doc_id, reason in manifest.failed():
+        print(f"failed: {doc_id}: {reason}", file=sys.stderr)
+    return errors.EXIT_DOCS_FAILED if manifest.failed() else errors.EXIT_OK
+
+
+def cmd_segment(ctx, args) -> int:
+    from . import convert, segment, tag
+
+    words = tag.jieba_words(ctx.config)
+    for line in _read_input(args.file).splitlines():
+        script = convert.detect_script(line)["script"]
+        tokens = [t for sentence in segment.segment_text(line, script, ctx.config, words) for t in sentence]
+        print(" ".join(tokens))
+    return errors.EXIT_OK
+
+
+def cmd_convert(ctx, args) -> int:
+    from . import convert
+
+    convert_line = convert.converter(args.opencc)
+    for line in _read_input(args.file).splitlines():
+        print(convert_line(line))
+    return errors.EXIT_OK
+
+
+def cmd_tag(ctx, args) -> int:
+    from . import convert, segment, tag
+
+    text = _read_input(args.file)
+    script = convert.detect_script(text)["script"]
+    mentions = tag.tag_text(text, convert.to_analysis(text, script, ctx.config), tag.load_lexicon(ctx.config))
+    paragraphs = segment.paragraph_spans(text)
+    sentences = [(p0 + s, p0 + e) for p0, p1 in paragraphs for s, e in segment.split_sentences(text[p0:p1])]
+    for m in tag.locate(mentions, paragraphs, sentences, [0]):
+        print(json.dumps(m, ensure_ascii=False))
+    return errors.EXIT_OK
+
+
+def _find_node(G, term: str):
+    from . import convert
+
+    if term in G:
+        return term
+    folded = {convert.converter(c)(term) for c in ("hk2s", "tw2s", "t2s")}
+    for n, d in sorted(G.nodes(data=True)):
+        labels = {d.get("label_zh_hant"), d.get("label_zh_hans"), str(d.get("label_en", "")).lower()}
+        if labels & ({term, term.lower()} | folded):
+            return n
+    return None
+
+
+def cmd_inspect(ctx, args) -> int:
+    from . import graph
+
+    path = ctx.outputs / "graph" / "cooccurrence.json"
+    if not path.exists():
+        raise errors.UsageError(f"{path} not found: run the pipeline first")
+    G = graph.load_graph(path)
+    node = _find_node(G, args.term)
+    if node is None:
+        raise errors.UsageError(f"{args.term!r}: no such concept in {path} (try an id or a label in any script)")
+    d = G.nodes[node]
+    print(f"{node}  {d['label_zh_hant']} / {d['label_zh_hans']} / {d['label_en']}  "
+          f"[{d['category']}] mentions {d['frequency']}, documents {d['doc_frequency']}")
+    for other in sorted(G[node], key=lambda o: (-G.edges[node, o]["weight"], o)):
+        e = G.edges[node, other]
+        print(f"  {other}  {G.nodes[other]['label_zh_hant']}  weight {e['weight']}  npmi {e['npmi']}")
+        for ev in json.loads(e["evidence"]):
+            print(f"      {ev['doc']} p.{ev['page']} s.{ev['sentence']}: {ev['snippet']}")
+    return errors.EXIT_OK
+
+
+def cmd_diff(ctx, args) -> int:
+    from . import graph
+
+    graphs = []
+    for name in (args.graph_a, args.graph_b):
+        try:
+            graphs.append(graph.load_graph(Path(name)))
+        except Exception as exc:
+            raise errors.UsageError(f"{name}: cannot read as a graph ({exc.__class__.__name__}: {exc})") from None
+    a, b = graphs
+    for n in sorted(set(b) - set(a)):
+        print(f"+ concept {n}")
+    for n in sorted(set(a) - set(b)):
+        print(f"- concept {n}")
+    edges_a = {tuple(sorted(e)): a.edges[e]["weight"] for e in a.edges}
+    edges_b = {tuple(sorted(e)): b.edges[e]["weight"] for e in b.edges}
+    for e in sorted(set(edges_b) - set(edges_a)):
+        print(f"+ edge {e[0]} -- {e[1]} weight {edges_b[e]}")
+    for e in sorted(set(edges_a) - set(edges_b)):
+        print(f"- edge {e[0]} -- {e[1]} weight {edges_a[e]}")
+    for e in sorted(set(edges_a) & set(edges_b)):
+        if edges_a[e] != edges_b[e]:
+            print(f"~ edge {e[0]} -- {e[1]} weight {edges_a[e]} -> {edges_b[e]}")
+    return errors.EXIT_OK
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        ctx = _context(args)
+        command = args.command
+        if command == "run":
+            return _run_stages(ctx, list(DOC_STAGES.values()), True, True)
+        if command in DOC_STAGES:
+            return _run_stages(ctx, [DOC_STAGES[command]], command == "graph", False)
+        if command == "report":
+            return _run_stages(ctx, [], False, True)
+        handlers = {"stamps": cmd_stamps, "status": cmd_status}
+        if command in handlers:
+            return handlers[command](ctx)
+        tools = {"segment": cmd_segment, "convert": cmd_convert, "tag": cmd_tag, "inspect": cmd_inspect,
+                 "diff": cmd_diff}
+        return tools[command](ctx, args)
+    except errors.PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return errors.EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

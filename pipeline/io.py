@@ -1,0 +1,222 @@
+"""Files: atomic writes, content hashes, the corpus listing, the outputs lock,
+the manifest and the stamps that make reads.
+
+Every file under outputs/ is written to a temporary file in the same folder and
+moved into place with ``os.replace``, so a reader (or a run killed halfway)
+sees either the old complete file or the new complete one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import LockHeld
+
+DOCUMENT_SUFFIXES = (".pdf", ".txt")
+# Per-document output folders, with the file name pattern of each (``{}`` is the doc id).
+DOC_OUTPUTS = {
+    "text": "{}.txt",
+    "converted": "{}.*.txt",
+    "segmented": "{}.txt",
+    "tags": "{}.jsonl",
+    "graph/docs": "{}.graphml",
+    ".state/extract": "{}.json",
+    ".state/convert": "{}.json",
+    ".state/segment": "{}.json",
+    ".state/graph": "{}.json",
+}
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write atomically: temporary file in the same folder, fsync, os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, data) -> None:
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def read_json(path: Path, default=None):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return default
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write only when the content differs, so make sees an unchanged mtime."""
+    path = Path(path)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    write_text(path, text)
+    return True
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_text(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def code_hash(module_file: str) -> str:
+    """Hash of a stage's own source file: part of its cache key."""
+    return hashlib.sha256(Path(module_file).read_bytes()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str  # path relative to the corpus, extension removed: "2015/mic2025"
+    path: Path
+    suffix: str  # ".pdf" or ".txt"
+
+
+def scan_corpus(corpus: Path) -> tuple[list[Document], list[tuple[str, str]]]:
+    """Documents under ``corpus`` sorted by id, and (path, reason) of entries skipped.
+
+    Symbolic links that lead outside the corpus are not followed; two files that
+    would share an id (``a.pdf`` and ``a.txt``) are both reported.
+    """
+    corpus = Path(corpus)
+    root = corpus.resolve()
+    found: dict[str, list[Document]] = {}
+    skipped = []
+    for folder, dirs, files in os.walk(corpus):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(folder) / name
+            suffix = path.suffix.lower()
+            if name.startswith(".") or suffix not in DOCUMENT_SUFFIXES:
+                continue
+            rel = path.relative_to(corpus)
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                skipped.append((str(rel), "symbolic link to outside the corpus, not followed"))
+                continue
+            if not path.is_file():
+                skipped.append((str(rel), "not a regular file"))
+                continue
+            doc_id = rel.with_suffix("").as_posix()
+            found.setdefault(doc_id, []).append(Document(doc_id, path, suffix))
+    docs = []
+    for doc_id, candidates in sorted(found.items()):
+        if len(candidates) > 1:
+            names = ", ".join(str(c.path.relative_to(corpus)) for c in candidates)
+            skipped.extend((str(c.path.relative_to(corpus)), f"several files share the id {doc_id!r}: {names}")
+                           for c in candidates)
+        else:
+            docs.append(candidates[0])
+    return docs, skipped
+
+
+def corpus_fingerprint(corpus: Path) -> str:
+    """Cheap listing of the corpus (names, sizes, mtimes) for make's stamp.
+
+    Content hashes are taken inside the extract stage; this only tells make
+    that something may have changed.
+    """
+    lines = []
+    for folder, dirs, files in os.walk(corpus):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                lines.append(f"{path.relative_to(corpus).as_posix()}\t{st.st_size}\t{st.st_mtime_ns}")
+    return "\n".join(lines) + "\n"
+
+
+def doc_output_paths(outputs: Path, doc_id: str) -> list[Path]:
+    """Every file the pipeline may have written for one document."""
+    paths = []
+    for folder, pattern in DOC_OUTPUTS.items():
+        name = pattern.format(doc_id)
+        if "*" in name:
+            paths.extend(sorted((outputs / folder).glob(glob_escape(name))))
+        else:
+            paths.append(outputs / folder / name)
+    return paths
+
+
+def glob_escape(pattern: str) -> str:
+    """Escape glob metacharacters of a doc id but keep the final ``*``."""
+    head, star, tail = pattern.rpartition("*")
+    import glob
+
+    return glob.escape(head) + star + glob.escape(tail)
+
+
+def remove_doc_outputs(outputs: Path, doc_id: str, folders=None) -> None:
+    for path in doc_output_paths(outputs, doc_id):
+        if folders is None or any(path.is_relative_to(outputs / f) for f in folders):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+class OutputsLock:
+    """An exclusive lock on the outputs folder, held for a whole command.
+
+    ``flock`` is released by the kernel when the holder dies, so a lock left by
+    a killed run is never stale: the next run simply takes it. The file names
+    the holder for the message a second run prints.
+    """
+
+    def __init__(self, outputs: Path):
+        self.path = Path(outputs) / ".lock"
+        self.handle = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise LockHeld(f"{self.path.parent}: another run holds the outputs lock ({holder}); "
+                           "try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.seek(0)
+        self.handle.truncate()
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()

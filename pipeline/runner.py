@@ -1,0 +1,222 @@
+"""The incremental machinery shared by the stages.
+
+A document passes through the per-document stages in order (extract, convert,
+segment, tag, graph). Each stage's cache key for a document is the hash of the
+previous stage's key (for extract: the file's content hash), the stage's own
+source file, its config section and the data it reads (the dictionary, library
+versions). A document is redone by a stage only when that key changed or an
+output is missing; everything else is reported ``unchanged``. The corpus-level
+steps (the merged graph, the report) are cheap and run whenever their stage
+runs.
+
+The manifest (outputs/manifest.json) records, per document, the input hash,
+status, failure reason and what each stage recorded.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__, io
+from .errors import DocumentError
+
+STAGE_ORDER = ("extract", "convert", "segment", "tag", "graph")
+DEPENDENCIES = ("jieba", "pdfplumber", "pdfminer.six", "pypdfium2", "spacy", "networkx", "opencc", "tqdm")
+# Library versions that are part of a stage's cache key: an upgrade that can
+# change results redoes the stage.
+STAGE_LIBRARIES = {"extract": ("pdfplumber", "pdfminer.six"), "convert": ("opencc",),
+                   "segment": ("jieba", "spacy", "opencc"), "tag": ("opencc",), "graph": ("networkx",)}
+
+
+@dataclass(frozen=True)
+class Context:
+    config: object
+    corpus: Path
+    outputs: Path
+    jobs: int = 1
+    quiet: bool = False
+
+    @property
+    def interactive(self) -> bool:
+        return not self.quiet and sys.stderr.isatty()
+
+    def say(self, message: str) -> None:
+        """A progress message: on a terminal only, never in cron."""
+        if self.interactive:
+            print(message, file=sys.stderr)
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+class Manifest:
+    """outputs/manifest.json: the run record."""
+
+    def __init__(self, outputs: Path):
+        self.path = Path(outputs) / "manifest.json"
+        self.data = io.read_json(self.path, default=None) or {}
+        self.documents: dict[str, dict] = self.data.get("documents", {})
+
+    def save(self, config, **run) -> None:
+        self.data.update({
+            "tool": {"name": "policy-pipeline", "version": __version__},
+            "dependencies": {name: _version(name) for name in DEPENDENCIES},
+            "python": sys.version.split()[0],
+            "config": {"path": config.path, "hash": config.hash(),
+                       "sections": {s: config.section_hash(s) for s in ("extract", "convert", "segment", "tag",
+                                                                        "graph", "report")}},
+            "documents": {k: self.documents[k] for k in sorted(self.documents)},
+        })
+        self.data.setdefault("run", {}).update(run)
+        io.write_json(self.path, self.data)
+
+    def failed(self) -> list[tuple[str, str]]:
+        return [(doc_id, d.get("reason") or "failed") for doc_id, d in sorted(self.documents.items())
+                if d.get("status") == "failed"]
+
+    def active(self, stage: str) -> list[str]:
+        """Documents that reached ``stage`` without failing."""
+        return [doc_id for doc_id, d in sorted(self.documents.items())
+                if d.get("status") != "failed" and "failed" not in d.get("stages", {}).get(stage, {})
+                and stage in d.get("stages", {})]
+
+
+def stage_fingerprint(stage: str, config) -> str:
+    """What a stage's results depend on besides its input: its code, config and data."""
+    module = importlib.import_module(f"pipeline.{stage}")
+    parts = [stage, io.code_hash(module.__file__), config.section_hash(stage)]
+    parts += [f"{lib}={_version(lib)}" for lib in STAGE_LIBRARIES[stage]]
+    if stage in ("segment", "tag"):  # both read the dictionary (segment adds its aliases to jieba)
+        from . import tag
+
+        parts.append(tag.lexicon_hash(config))
+    return io.sha256_text(*parts)
+
+
+def _call(stage: str, doc_id: str, entry: dict, config, outputs: Path):
+    """Run one stage on one document; never raises (a worker must not take the pool down)."""
+    module = importlib.import_module(f"pipeline.{stage}")
+    try:
+        return doc_id, module.process(doc_id, entry, config, outputs), None
+    except DocumentError as exc:
+        return doc_id, None, str(exc)
+    except Exception as exc:  # a bug or a library failing on a strange file: fail the document, not the batch
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        return doc_id, None, f"internal error in {stage}: {exc.__class__.__name__}: {message}"[:500]
+
+
+def _progress(ctx: Context, total: int, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="doc", disable=not ctx.interactive or total == 0, leave=False)
+
+
+def sync_corpus(ctx: Context, manifest: Manifest) -> None:
+    """Bring the manifest in line with corpus/: add new documents, hash them,
+    and drop documents that are gone (with every output they had)."""
+    docs, skipped = io.scan_corpus(ctx.corpus)
+    present = {d.id for d in docs} | {rel for rel, _ in skipped}
+    for doc_id in list(manifest.documents):
+        if doc_id not in present:
+            io.remove_doc_outputs(ctx.outputs, doc_id)
+            del manifest.documents[doc_id]
+    for rel, reason in skipped:
+        manifest.documents[rel] = {"source": rel, "status": "failed", "reason": reason, "stages": {}}
+        io.remove_doc_outputs(ctx.outputs, rel)
+    for doc in docs:
+        entry = manifest.documents.setdefault(doc.id, {"stages": {}})
+        st = doc.path.stat()
+        # reuse the content hash while size and mtime are unchanged; a touched
+        # file is re-hashed and, if its content is the same, stays unchanged
+        if entry.get("bytes") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns or "sha256" not in entry:
+            entry["sha256"] = io.sha256_file(doc.path)
+        entry.update(source=doc.path.relative_to(ctx.corpus).as_posix(), suffix=doc.suffix, bytes=st.st_size,
+                     mtime_ns=st.st_mtime_ns)
+
+
+def run_stage(ctx: Context, stage: str, manifest: Manifest) -> dict:
+    """Run one per-document stage over every document that needs it."""
+    config = ctx.config
+    first = stage == STAGE_ORDER[0]
+    if first:
+        sync_corpus(ctx, manifest)
+        candidates = [d for d in sorted(manifest.documents) if "sha256" in manifest.documents[d]]
+    else:
+        previous = STAGE_ORDER[STAGE_ORDER.index(stage) - 1]
+        candidates = manifest.active(previous)
+        # a document that failed before this stage has no outputs from it
+        for doc_id, entry in manifest.documents.items():
+            if doc_id not in candidates:
+                entry.get("stages", {}).pop(stage, None)
+    todo = []
+    fingerprint = stage_fingerprint(stage, config)
+    for doc_id in candidates:
+        entry = manifest.documents[doc_id]
+        upstream = entry["sha256"] + entry["suffix"] if first else entry["stages"][previous]["key"]
+        key = io.sha256_text(upstream, fingerprint)
+        record = entry["stages"].get(stage, {})
+        if record.get("key") == key and _outputs_exist(ctx.outputs, stage, doc_id, record):
+            if "failed" in record:
+                entry.update(status="failed", reason=record["failed"])
+            elif first:
+                entry.update(status="unchanged", reason=None)
+            continue
+        todo.append((doc_id, key))
+    counts = {"stage": stage, "documents": len(candidates), "redone": len(todo), "failed": 0}
+    started = time.perf_counter()
+    jobs = min(ctx.jobs, len(todo))
+    with _progress(ctx, len(todo), stage) as bar:
+        def done(doc_id, key, record, reason):
+            entry = manifest.documents[doc_id]
+            if reason is None:
+                entry["stages"][stage] = {"key": key, **record}
+                entry.update(status="ok", reason=None)
+            else:
+                entry["stages"][stage] = {"key": key, "failed": reason}
+                entry.update(status="failed", reason=f"{stage}: {reason}")
+                for later in STAGE_ORDER[STAGE_ORDER.index(stage) + 1:]:
+                    entry["stages"].pop(later, None)
+                io.remove_doc_outputs(ctx.outputs, doc_id)
+                counts["failed"] += 1
+            bar.update(1)
+
+        def work_entry(doc_id):
+            entry = dict(manifest.documents[doc_id])
+            entry["path"] = str(ctx.corpus / entry["source"])
+            return entry
+
+        if jobs <= 1:
+            for doc_id, key in todo:
+                _, record, reason = _call(stage, doc_id, work_entry(doc_id), config, ctx.outputs)
+                done(doc_id, key, record, reason)
+        else:
+            keys = dict(todo)
+            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(_call, stage, d, work_entry(d), config, ctx.outputs) for d, _ in todo]
+                for future in concurrent.futures.as_completed(futures):
+                    doc_id, record, reason = future.result()
+                    done(doc_id, keys[doc_id], record, reason)
+    counts["seconds"] = round(time.perf_counter() - started, 3)
+    return counts
+
+
+def _outputs_exist(outputs: Path, stage: str, doc_id: str, record: dict) -> bool:
+    if "failed" in record:
+        return True
+    expected = {"extract": [f"text/{doc_id}.txt", f".state/extract/{doc_id}.json"],
+                "convert": [f"converted/{doc_id}.{o['script']}.txt" for o in record.get("outputs", [])],
+                "segment": [f"segmented/{doc_id}.txt", f".state/segment/{doc_id}.json"],
+                "tag": [f"tags/{doc_id}.jsonl"],
+                "graph": [f"graph/docs/{doc_id}.graphml", f".state/graph/{doc_id}.json"]}[stage]
+    return all(os.path.exists(outputs / p) for p in expected)
