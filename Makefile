@@ -11,18 +11,18 @@ CONFIG ?= config.toml
 CORPUS ?= corpus
 OUTPUTS ?= outputs
 ARGS ?=
-PIPE = $(PY) -m pipeline --config '$(CONFIG)' --corpus '$(CORPUS)' --outputs '$(OUTPUTS)' $(ARGS)
+OPTS = --config '$(CONFIG)' --corpus '$(CORPUS)' --outputs '$(OUTPUTS)' $(ARGS)
 ST := $(OUTPUTS)/.stamps
 LEXICON := $(wildcard pipeline/lexicon/*.toml)
 # $(call stage,COMMAND): a stage exits 1 when some documents failed; the later
 # stages still run for the others, so only exit codes above 1 stop make.
-stage = @rc=0; $(PIPE) $(1) || rc=$$?; test $$rc -le 1 && touch $@
+stage = @rc=0; $(PY) -m pipeline $(1) $(OPTS) || rc=$$?; test $$rc -le 1 && touch $@
 
 .DELETE_ON_ERROR:
 .PHONY: all help test bench clean venv refresh
 
 all: $(ST)/report ## run the pipeline on corpus/ into outputs/ (creates .venv first)
-	@$(PY) -m pipeline status --outputs '$(OUTPUTS)' --quiet
+	@$(PY) -m pipeline status $(OPTS) --quiet
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -39,7 +39,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 $(ST)/corpus $(ST)/config-extract $(ST)/config-convert $(ST)/config-segment $(ST)/config-tag $(ST)/config-graph $(ST)/config-report &: refresh
 	@true
 refresh: $(VENV)/.installed
-	@$(PIPE) stamps
+	@$(PY) -m pipeline stamps $(OPTS)
 
 $(ST)/extract: $(ST)/corpus $(ST)/config-extract pipeline/extract.py
 	$(call stage,extract)
@@ -57,7 +57,7 @@ $(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py
 extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline up to that stage
 
 test: $(VENV)/.installed ## run the whole test suite
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed ## print performance ratios measured in one run
 	$(PY) tools/bench.py

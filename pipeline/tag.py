@@ -151,21 +151,23 @@ def lexicon_files(config) -> list[Path]:
     return files + [base / name for name in config.tag.dictionaries]
 
 
+def _check_unique_ids(concepts: list[Concept]) -> None:
+    """Within one file an id may appear once (across files, a later one overrides)."""
+    first: dict[str, str] = {}
+    for concept in concepts:
+        path, _, line = concept.source.rpartition(":")
+        if concept.id in first:
+            raise ConfigError(path, f"id {concept.id!r}", f"duplicate concept id (first at line {first[concept.id]})",
+                              line=line if line != "None" else None)
+        first[concept.id] = line
+
+
 @functools.lru_cache(maxsize=8)
 def _load(files: tuple[str, ...]) -> Lexicon:
     concepts = []
-    seen_ids: dict[str, str] = {}
     for name in files:
-        text = Path(name).read_text(encoding="utf-8")
-        parsed = parse_lexicon(text, name)
-        local = {}
-        for concept in parsed:
-            if concept.id in local:
-                path, _, line = concept.source.rpartition(":")
-                raise ConfigError(path, f"id {concept.id!r}", f"duplicate concept id (first at line {local[concept.id]})",
-                                  line=line)
-            local[concept.id] = concept.source.rpartition(":")[2]
-            seen_ids[concept.id] = name
+        parsed = parse_lexicon(Path(name).read_text(encoding="utf-8"), name)
+        _check_unique_ids(parsed)
         concepts.extend(parsed)
     return build_lexicon(concepts)
 

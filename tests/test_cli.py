@@ -1,0 +1,121 @@
+"""The command line as users and cron see it: exit codes, one-line errors,
+the lock, the text tools, and the README covering every command."""
+
+import json
+import re
+import shutil
+
+import pytest
+
+from conftest import ROOT, SAMPLES, run_cli
+from pipeline.__main__ import HELP, build_parser
+from pipeline.io import OutputsLock
+
+
+@pytest.mark.parametrize("config_text, key, expected", [
+    ("[graph]\nwindw = 'sentence'\n", "[graph] windw", "unknown key"),
+    ("[graph]\nmin_weight = 'two'\n", "[graph] min_weight", "expected an integer"),
+    ("[graph]\nwindow = 'sentense'\n", "[graph] window", "expected one of 'sentence'"),
+    ("[grpah]\n", "[grpah]", "unknown section"),
+    ("[graph\nwindow = 1\n", "TOML syntax", ""),
+    ("[tag]\ndictionaries = ['missing.toml']\n", "[tag] dictionaries", "not found"),
+    ("[convert]\ntraditional_to_simplified = 'x2y'\n", "[convert] traditional_to_simplified", "OpenCC"),
+])
+def test_config_errors_exit_2_with_one_line(tmp_path, config_text, key, expected):
+    config = tmp_path / "config.toml"
+    config.write_text("# comment\n" + config_text, encoding="utf-8")
+    (tmp_path / "corpus").mkdir()
+    proc = run_cli("run", "--config", config, "--corpus", tmp_path / "corpus", "--outputs", tmp_path / "out")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert str(config) in lines[0] and key in lines[0] and expected in lines[0]
+    if key != "[tag] dictionaries" and "OpenCC" not in expected:
+        assert f"{config}:" in lines[0]  # the line number follows the file name
+    assert not (tmp_path / "out" / "text").exists()
+
+
+def test_missing_config_file_and_bad_set(tmp_path):
+    proc = run_cli("run", "--config", tmp_path / "nope.toml")
+    assert proc.returncode == 2 and "nope.toml" in proc.stderr and "not found" in proc.stderr
+    proc = run_cli("run", "--set", "graph.window", "--outputs", tmp_path / "o")
+    assert proc.returncode == 2 and "section.key=value" in proc.stderr
+
+
+def test_second_run_exits_3_while_the_lock_is_held(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    with OutputsLock(tmp_path / "out"):
+        proc = run_cli("run", "--corpus", tmp_path / "corpus", "--outputs", tmp_path / "out")
+    assert proc.returncode == 3
+    assert "another run holds the outputs lock" in proc.stderr and "pid" in proc.stderr
+    # released: the next run proceeds (an empty corpus is not an error)
+    assert run_cli("run", "--corpus", tmp_path / "corpus", "--outputs", tmp_path / "out").returncode == 0
+
+
+def test_bad_documents_fail_alone(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    shutil.copy(SAMPLES / "pdf" / "issue3405r.pdf", corpus / "cid only.pdf")  # (cid:N) garbage only
+    (corpus / "text named.pdf").write_text("not a pdf", encoding="utf-8")
+    (corpus / "empty.pdf").write_bytes(b"")
+    proc = run_cli("run", "--corpus", corpus, "--outputs", tmp_path / "out")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    failed = sorted(line.split(":")[1].strip() for line in proc.stderr.splitlines() if line.startswith("failed:"))
+    assert failed == ["cid only", "empty", "text named"]
+    manifest = json.loads((tmp_path / "out/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["documents"]["mic2025-hk"]["status"] == "ok"
+    assert all(manifest["documents"][d]["reason"] for d in failed)
+    text = (tmp_path / "out/text/mic2025-hk.txt").read_text(encoding="utf-8")
+    assert "(cid:" not in text
+    assert not list((tmp_path / "out").rglob("cid only*"))
+
+
+def test_segment_tool_keeps_the_input_script():
+    lines = "推進兩化融合和智慧製造。\n推进两化融合和智能制造。\nMade in China 2025 promotes smart manufacturing.\n"
+    proc = run_cli("segment", "-", input=lines, check=0)
+    out = proc.stdout.splitlines()
+    assert len(out) == 3
+    for given, tokens in zip(lines.splitlines(), out):
+        assert tokens.replace(" ", "") == given.replace(" ", "")  # characters unchanged
+    assert "兩化融合" in out[0].split() and "两化融合" in out[1].split()
+
+
+def test_convert_tool():
+    proc = run_cli("convert", "-c", "hk2s", input="衞生綫路\n機牀\n", check=0)
+    assert proc.stdout == "卫生线路\n机床\n"
+    assert run_cli("convert", "-c", "nonsense", input="x").returncode == 2
+
+
+def test_tag_tool_offsets():
+    text = "在「四基」方面，推進兩化融合。\n"
+    proc = run_cli("tag", input=text, check=0)
+    mentions = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [m["concept"] for m in mentions] == ["four_foundations", "informatisation_industrialisation_integration"]
+    for m in mentions:
+        assert text[m["start"]:m["end"]] == m["surface"]
+
+
+def test_inspect_and_diff(built):
+    proc = run_cli("inspect", "四基", "--outputs", built, check=0)
+    assert proc.stdout.startswith("four_foundations") and "evidence" not in proc.stderr
+    hant = run_cli("inspect", "兩化融合", "--outputs", built, check=0).stdout
+    assert hant.startswith("informatisation_industrialisation_integration")
+    assert run_cli("inspect", "两化融合", "--outputs", built).stdout == hant  # any script, same concept
+    assert run_cli("inspect", "no such thing", "--outputs", built).returncode == 2
+    same = run_cli("diff", built / "graph/cooccurrence.graphml", built / "graph/cooccurrence.json", check=0)
+    assert same.stdout == ""
+    one = run_cli("diff", built / "graph/docs/mic2025-brief-en.graphml", built / "graph/cooccurrence.graphml",
+                  check=0)
+    assert re.search(r"^[+~] ", one.stdout, re.M)
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert set(commands) == set(HELP)
+    for name in commands:
+        assert run_cli(name, "--help").returncode == 0
+        assert f"`{name}" in readme, name
+    for option in ("--config", "--corpus", "--outputs", "--set", "--jobs", "--quiet"):
+        assert option in readme
