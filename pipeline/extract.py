@@ -134,23 +134,35 @@ def clean_pages(pages: list[Page], *, header_band: float = 0.1, footer_band: flo
     if not body:
         return "", [0] * len(pages), []
 
-    heights = [line.bottom - line.top for _, line in body]
-    size = statistics.median(heights)
+    # the body text size: the line height that carries the most characters
+    chars_by_height = Counter()
+    for _, line in body:
+        chars_by_height[round(line.bottom - line.top)] += len(line.text)
+    size = float(chars_by_height.most_common(1)[0][0]) or 1.0
+    # the left margin: the leftmost x where a good share of lines start
     lefts = Counter(round(line.x0) for _, line in body)
-    left = min(x for x, n in lefts.items() if n >= max(2, lefts.most_common(1)[0][1] // 4))
+    common = lefts.most_common(1)[0][1]
+    left = min(x for x, n in lefts.items() if n >= min(common, max(2, common // 4)))
     # the right margin is where most full lines end; a paragraph's last line stops short of it
-    rights = Counter(round(line.x1 / 2) * 2 for _, line in body)
-    right = max(x for x, n in rights.items() if n >= max(2, rights.most_common(1)[0][1] // 2))
+    right = Counter(round(line.x1 / 2) * 2 for _, line in body).most_common(1)[0][0]
     # the usual gap between lines of one paragraph; a clearly larger gap separates paragraphs
-    gaps = [b.top - a.bottom for (pa, a), (pb, b) in zip(body, body[1:]) if pa == pb and b.top > a.bottom - 1]
-    line_gap = statistics.median(gaps) if gaps else 0.0
+    # (measured after full lines, which are inside paragraphs, and per font size, so that
+    # small-print tables do not set the spacing of double-spaced body text)
+    gaps: dict[int, list[float]] = {}
+    for (pa, a), (pb, b) in zip(body, body[1:]):
+        if pa == pb and b.top > a.bottom - 1 and a.x1 >= right - 2 * size:
+            gaps.setdefault(round(a.bottom - a.top), []).append(b.top - a.bottom)
+    everything = [g for values in gaps.values() for g in values]
+    line_gaps = {h: statistics.median(v) for h, v in gaps.items()}
+    default_gap = statistics.median(everything) if everything else 0.0
 
     paragraphs: list[list[tuple[int, str]]] = []
     previous = None  # (page number, line, is heading)
     for number, line in body:
         text = _squeeze_cjk_spaces(line.text.strip())
         height = line.bottom - line.top
-        heading = height > 1.25 * size
+        # larger than the body text and not running to the right margin
+        heading = height > 1.25 * size and line.x1 < right - 2 * size
         indented = line.x0 > left + 0.8 * size or line.text.startswith("\u3000")
         if previous is None:
             starts = True
@@ -165,6 +177,7 @@ def clean_pages(pages: list[Page], *, header_band: float = 0.1, footer_band: flo
                 # a heading is its own paragraph; a long one may wrap onto a second line
                 starts = not (heading and prev_heading and prev_number == number and gap < 0.8 * height)
             else:
+                line_gap = line_gaps.get(round(prev_line.bottom - prev_line.top), default_gap)
                 starts = indented or gap > line_gap + 0.6 * size or not prev_full
         if starts:
             paragraphs.append([])

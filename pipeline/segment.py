@@ -117,6 +117,7 @@ def segment_text(text: str, script: str | None, config, words: tuple[str, ...] =
 
 def _sentences_with_tokens(text, script, config, words):
     analysis = convert.to_analysis(text, script, config)
+    tk = None
     out = []
     for para_start, para_end in paragraph_spans(text):
         paragraph = text[para_start:para_end]
@@ -124,7 +125,7 @@ def _sentences_with_tokens(text, script, config, words):
             start, end = para_start + s, para_start + e
             sentence = text[start:end]
             if HAN.search(sentence):
-                tk = tokenizer(str(cache_folder()), words, config.segment.hmm)
+                tk = tk or tokenizer(str(cache_folder()), words, config.segment.hmm)
                 doc = segment_chinese(sentence, analysis[start:end], tk, config.segment.hmm)
             else:
                 doc = english().make_doc(sentence)
