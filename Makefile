@@ -25,7 +25,7 @@ all: $(ST)/report ## run the pipeline on corpus/ into outputs/ (creates .venv fi
 	@$(PY) -m pipeline status $(OPTS) --quiet
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
 
 venv: $(VENV)/.installed ## create .venv and install the pinned dependencies
 

@@ -1,5 +1,6 @@
-"""The command line: ``python -m pipeline COMMAND``. Parses arguments, loads
-the config once, takes the outputs lock and calls the stages.
+"""The command line of the policy-document pipeline: python -m pipeline COMMAND.
+
+Parses arguments, loads the config once, takes the outputs lock and calls the stages.
 
 Exit codes: 0 ok, 1 some documents failed, 2 usage or config error,
 3 another run holds the outputs lock.
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="OpenCC configuration: t2s, s2t, s2hk, hk2s, s2tw, tw2s, s2twp, tw2sp, t2hk, t2tw, ...")
     p.add_argument("file", nargs="?", default="-", help="input file, or - for standard input (default)")
     p = sub.add_parser("inspect", parents=[common], help=HELP["inspect"], description=HELP["inspect"])
-    p.add_argument("term", help="a concept id or a label in any script (四基, 四基, four basics...)")
+    p.add_argument("term", help="a concept id, or a label or alias in any script (兩化融合, 两化融合, four basics...)")
     p = sub.add_parser("diff", parents=[common], help=HELP["diff"], description=HELP["diff"])
     p.add_argument("graph_a", help="a graph file (.graphml, .gexf or .json)")
     p.add_argument("graph_b", help="another graph file")
@@ -97,18 +98,21 @@ def _read_input(name: str) -> str:
 
 
 def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int:
-    from . import convert, graph, report as report_stage, tag
+    from . import graph, report as report_stage, tag
     from .runner import Manifest, run_stage
 
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
-    # fail on a bad dictionary or OpenCC name before any work starts
-    tag.load_lexicon(ctx.config)
-    convert.check_config(ctx.config)
+    tag.load_lexicon(ctx.config)  # a bad dictionary fails before any work starts
+    new_failures = []
     with io.OutputsLock(ctx.outputs):
         manifest = Manifest(ctx.outputs)
         for stage in stages:
             counts = run_stage(ctx, stage, manifest)
+            new_failures += counts["failed_ids"]
+            for doc_id, warning in counts["warnings"]:
+                if not ctx.quiet:
+                    print(f"warning: {doc_id}: {warning}", file=sys.stderr)
             manifest.save(ctx.config)
             ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
                     f"{counts['failed']} failed ({counts['seconds']} s)")
@@ -121,10 +125,24 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                 raise errors.UsageError(f"{ctx.outputs}/graph/cooccurrence.json not found: run the graph stage first")
             report_stage.run(ctx.config, ctx.outputs)
             ctx.say(f"report: {ctx.outputs / 'report' / 'index.html'}")
+        _record_stamps(ctx, stages + (["report"] if report else []))
         failed = manifest.failed()
+    # `run` lists every failed document; a single stage lists those that failed in it
+    # (make's final `status` lists them all once)
     for doc_id, reason in failed:
-        print(f"failed: {doc_id}: {reason}", file=sys.stderr)
+        if len(stages) > 1 or doc_id in new_failures:
+            print(f"failed: {doc_id}: {reason}", file=sys.stderr)
     return errors.EXIT_DOCS_FAILED if failed else errors.EXIT_OK
+
+
+def _record_stamps(ctx, sections) -> None:
+    """Record the config sections (and corpus) this run used, so that a later
+    `make all` reruns a stage that a direct run made with other settings."""
+    stamps = ctx.outputs / ".stamps"
+    for section in sections:
+        io.write_if_changed(stamps / f"config-{section}", ctx.config.section_hash(section) + "\n")
+    if "extract" in sections:
+        io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus))
 
 
 def cmd_stamps(ctx) -> int:
@@ -187,15 +205,21 @@ def cmd_tag(ctx, args) -> int:
     return errors.EXIT_OK
 
 
-def _find_node(G, term: str):
-    from . import convert
+def _find_node(G, term: str, config):
+    """A node by id, by label in any script, or by any dictionary alias."""
+    from . import tag
 
     if term in G:
         return term
-    folded = {convert.converter(c)(term) for c in ("hk2s", "tw2s", "t2s")}
-    for n, d in sorted(G.nodes(data=True)):
-        labels = {d.get("label_zh_hant"), d.get("label_zh_hans"), str(d.get("label_en", "")).lower()}
-        if labels & ({term, term.lower()} | folded):
+    lexicon = tag.load_lexicon(config)
+    for form in tag.fold(term.strip()):
+        if lexicon.zh.get(form) in G:
+            return lexicon.zh[form]
+    cid = tag._english_lookup(lexicon, term)
+    if cid in G:
+        return cid
+    for n, d in sorted(G.nodes(data=True)):  # concepts of a graph made with another dictionary
+        if term in (d.get("label_zh_hant"), d.get("label_zh_hans")) or term.lower() == str(d.get("label_en")).lower():
             return n
     return None
 
@@ -207,7 +231,7 @@ def cmd_inspect(ctx, args) -> int:
     if not path.exists():
         raise errors.UsageError(f"{path} not found: run the pipeline first")
     G = graph.load_graph(path)
-    node = _find_node(G, args.term)
+    node = _find_node(G, args.term, ctx.config)
     if node is None:
         raise errors.UsageError(f"{args.term!r}: no such concept in {path} (try an id or a label in any script)")
     d = G.nodes[node]

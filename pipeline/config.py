@@ -71,7 +71,7 @@ class GraphConfig:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    title: str = "Policy concept graph"
+    title: str = "《中國製造2025》 concept graph"
     top_n: int = 30  # rows in the top-concepts and top-edges tables
 
 
@@ -216,15 +216,17 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> Config:
                                   line=line) from None
         sections[section] = cls(**kwargs)
     config = Config(**sections, path=where)
-    _validate(config, text)
+    _validate(config, text, origin)
     return config
 
 
-def _validate(config: Config, text: str) -> None:
+def _validate(config: Config, text: str, origin: dict) -> None:
     """Checks that need more than a type: value ranges, files that must exist."""
     where = config.path
 
     def fail(section, key, expected):
+        if (section, key) in origin:
+            raise ConfigError("--set", f"[{section}] {key}", expected)
         raise ConfigError(where, f"[{section}] {key}", expected, line=_line_of(text, section, key))
 
     if config.run.jobs < 1:
@@ -238,6 +240,14 @@ def _validate(config: Config, text: str) -> None:
     for key in ("min_weight", "max_evidence", "snippet_chars"):
         if getattr(config.graph, key) < 1:
             fail("graph", key, "expected an integer >= 1")
+    from .convert import converter  # OpenCC names are checked by OpenCC itself
+
+    for key in ("traditional_to_simplified", "simplified_to_traditional"):
+        try:
+            converter(getattr(config.convert, key))
+        except ConfigError:
+            fail("convert", key, f"expected an OpenCC configuration name (hk2s, tw2s, t2s, s2hk, s2tw, s2t, ...), "
+                                 f"got {getattr(config.convert, key)!r}")
     base = Path(where).parent if where != "<defaults>" else Path(".")
     for name in config.tag.dictionaries:
         if not (base / name).is_file():

@@ -126,16 +126,6 @@ def to_analysis(text: str, script: str | None, config) -> str:
     return convert_same_length(text, converter(config_for(script, target, config.convert)))
 
 
-def check_config(config) -> None:
-    """Fail before any work if a configured OpenCC name is wrong."""
-    for key in ("traditional_to_simplified", "simplified_to_traditional"):
-        try:
-            converter(getattr(config.convert, key))
-        except ConfigError:
-            raise ConfigError(config.path, f"[convert] {key}",
-                              f"not an OpenCC configuration name: {getattr(config.convert, key)!r}") from None
-
-
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     started = time.perf_counter()
     text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")

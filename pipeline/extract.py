@@ -255,13 +255,14 @@ def text_to_paragraphs(text: str, *, fullwidth_to_ascii: bool = True) -> tuple[s
     return "\n\n".join(paragraphs), spans
 
 
-def pdf_pages(path: Path) -> tuple[list[Page], list[int]]:
-    """Read a PDF with pdfplumber: positioned lines per page, and the numbers
-    of pages that held only (cid:N) codes (a font without a Unicode map)."""
+def pdf_pages(path: Path) -> tuple[list[Page], list[int], list[int]]:
+    """Read a PDF with pdfplumber: positioned lines per page, the numbers of
+    pages that held only (cid:N) codes (a font without a Unicode map) and of
+    pages with no text at all (scanned pages, until OCR is wired in)."""
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
 
-    pages, unreadable = [], []
+    pages, unreadable, empty = [], [], []
     try:
         with pdfplumber.open(path) as pdf:
             for number, page in enumerate(pdf.pages, 1):
@@ -275,6 +276,8 @@ def pdf_pages(path: Path) -> tuple[list[Page], list[int]]:
                     kept.append(Line(text, raw["x0"], raw["x1"], raw["top"], raw["bottom"]))
                 if lines and not kept:
                     unreadable.append(number)
+                elif not lines:
+                    empty.append(number)
                 pages.append(Page(float(page.width), float(page.height), tuple(kept)))
     except PDFSyntaxError as exc:
         raise DocumentError(f"not a readable PDF ({exc})") from None
@@ -282,7 +285,7 @@ def pdf_pages(path: Path) -> tuple[list[Page], list[int]]:
         if exc.__class__.__module__.startswith(("pdfminer", "pdfplumber")):
             raise DocumentError(f"not a readable PDF ({exc.__class__.__name__}: {exc})") from None
         raise
-    return pages, unreadable
+    return pages, unreadable, empty
 
 
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
@@ -292,15 +295,20 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     started = time.perf_counter()
     if entry["suffix"] == ".txt":
         text, spans = text_to_paragraphs(read_text_file(source.read_bytes()), fullwidth_to_ascii=cfg.fullwidth_to_ascii)
-        page_starts, unreadable, n_pages = [0], [], 1
+        page_starts, unreadable, empty, n_pages = [0], [], [], 1
     else:
-        pages, unreadable = pdf_pages(source)
+        pages, unreadable, empty = pdf_pages(source)
         n_pages = len(pages)
         text, page_starts, spans = clean_pages(pages, header_band=cfg.header_band, footer_band=cfg.footer_band,
                                                fullwidth_to_ascii=cfg.fullwidth_to_ascii)
     if not text.strip():
         detail = f"; pages with unreadable fonts: {unreadable}" if unreadable else ""
         raise DocumentError(f"no extractable text in {n_pages} page(s){detail} (scanned or unreadable fonts; no OCR fallback yet)")
+    warnings = []
+    if unreadable:
+        warnings.append(f"pages {unreadable} use fonts without a Unicode map; their text is left out")
+    if empty:
+        warnings.append(f"pages {empty} have no text layer (scanned?); their text is left out")
     io.write_text(outputs / "text" / f"{doc_id}.txt", text + "\n")
     io.write_json(outputs / ".state" / "extract" / f"{doc_id}.json",
                   {"page_starts": page_starts, "paragraphs": spans})
@@ -308,8 +316,10 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
         "engine": "text" if entry["suffix"] == ".txt" else cfg.engine,
         "pages": n_pages,
         "unreadable_pages": unreadable,
+        "empty_pages": empty,
         "ocr_pages": [],
         "paragraphs": len(spans),
         "chars": len(text),
+        "warnings": warnings,
         "seconds": round(time.perf_counter() - started, 3),
     }

@@ -29,7 +29,6 @@ DOC_OUTPUTS = {
     "tags": "{}.jsonl",
     "graph/docs": "{}.graphml",
     ".state/extract": "{}.json",
-    ".state/convert": "{}.json",
     ".state/segment": "{}.json",
     ".state/graph": "{}.json",
 }
@@ -38,8 +37,14 @@ DOC_OUTPUTS = {
 def write_bytes(path: Path, data: bytes) -> None:
     """Write atomically: temporary file in the same folder, fsync, os.replace."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".tmp")
+    for attempt in range(3):  # another process may remove an empty folder between mkdir and mkstemp
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".tmp")
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -179,10 +184,19 @@ def glob_escape(pattern: str) -> str:
 
 
 def remove_doc_outputs(outputs: Path, doc_id: str, folders=None) -> None:
+    """Delete a document's outputs (in ``folders`` only, if given), and the
+    subfolders this leaves empty."""
     for path in doc_output_paths(outputs, doc_id):
         if folders is None or any(path.is_relative_to(outputs / f) for f in folders):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+            parent = path.parent
+            while folders is None and parent != outputs and parent.is_relative_to(outputs):
+                try:
+                    parent.rmdir()  # only succeeds when empty
+                except OSError:
+                    break
+                parent = parent.parent
 
 
 class OutputsLock:

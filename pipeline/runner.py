@@ -173,7 +173,8 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest) -> dict:
                 entry.update(status="unchanged", reason=None)
             continue
         todo.append((doc_id, key))
-    counts = {"stage": stage, "documents": len(candidates), "redone": len(todo), "failed": 0}
+    counts = {"stage": stage, "documents": len(candidates), "redone": len(todo), "failed": 0, "failed_ids": [],
+              "warnings": []}
     started = time.perf_counter()
     jobs = min(ctx.jobs, len(todo))
     with _progress(ctx, len(todo), stage) as bar:
@@ -182,6 +183,7 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest) -> dict:
             if reason is None:
                 entry["stages"][stage] = {"key": key, **record}
                 entry.update(status="ok", reason=None)
+                counts["warnings"] += [(doc_id, w) for w in record.get("warnings", [])]
             else:
                 entry["stages"][stage] = {"key": key, "failed": reason}
                 entry.update(status="failed", reason=f"{stage}: {reason}")
@@ -189,6 +191,7 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest) -> dict:
                     entry["stages"].pop(later, None)
                 io.remove_doc_outputs(ctx.outputs, doc_id)
                 counts["failed"] += 1
+                counts["failed_ids"].append(doc_id)
             bar.update(1)
 
         def work_entry(doc_id):
