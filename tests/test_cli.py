@@ -119,3 +119,35 @@ def test_every_command_has_help_and_is_in_the_readme():
         assert f"`{name}" in readme, name
     for option in ("--config", "--corpus", "--outputs", "--set", "--jobs", "--quiet"):
         assert option in readme
+
+
+def test_progress_only_on_a_terminal(tmp_path):
+    """On a terminal the run reports its stages; from cron (no terminal) it prints nothing."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("推進兩化融合和智能製造。\n", encoding="utf-8")
+    quiet = run_cli("run", "--corpus", corpus, "--outputs", tmp_path / "cron", check=0)
+    assert quiet.stdout == "" and quiet.stderr == ""
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--outputs",
+                             str(tmp_path / "tty")], cwd=ROOT, stdin=follower, stdout=follower, stderr=follower,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=300) == 0
+    text = seen.decode("utf-8", "replace")
+    assert "extract: 1 documents, 1 redone" in text and "report:" in text
