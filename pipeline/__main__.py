@@ -106,6 +106,7 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     tag.load_lexicon(ctx.config)  # a bad dictionary fails before any work starts
     new_failures = []
     with io.OutputsLock(ctx.outputs):
+        io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)
         for stage in stages:
             counts = run_stage(ctx, stage, manifest)

@@ -58,6 +58,19 @@ def write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def sweep_temp_files(outputs: Path) -> int:
+    """Delete temporary files left by a run that was killed mid-write.
+
+    Only called while holding the outputs lock, so no other writer is active.
+    """
+    count = 0
+    for path in Path(outputs).rglob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            count += 1
+    return count
+
+
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
