@@ -31,7 +31,7 @@ venv: $(VENV)/.installed ## create .venv and install the pinned dependencies
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,dask]'
 	touch $@
 
 # Always runs, but rewrites a stamp only when its content changed, so make sees
@@ -51,7 +51,7 @@ $(ST)/tag: $(ST)/segment $(ST)/config-tag pipeline/tag.py $(LEXICON)
 	$(call stage,tag-docs)
 $(ST)/graph: $(ST)/tag $(ST)/config-graph pipeline/graph.py
 	$(call stage,graph)
-$(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py
+$(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py $(wildcard pipeline/report_assets/*)
 	$(call stage,report)
 
 extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline up to that stage

@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 some documents failed, 2 usage or config error,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override a config value for this run (repeatable), e.g. --set graph.window=paragraph")
     common.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: [run] jobs)")
     common.add_argument("--quiet", action="store_true", help="no progress output, only failures")
+    common.add_argument("--executor", choices=("local", "dask"), help="where per-document work runs: local "
+                        "processes (--jobs) or a Dask cluster (default: [run] executor)")
+    common.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+                        "(default: [run] scheduler)")
     parser = Parser(prog="python -m pipeline", description=__doc__.split("\n\n")[0],
                     formatter_class=argparse.RawDescriptionHelpFormatter,
                     epilog="Exit codes: 0 ok, 1 some documents failed, 2 usage or config error, "
@@ -69,9 +74,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="-", help="input file, or - for standard input (default)")
     p = sub.add_parser("inspect", parents=[common], help=HELP["inspect"], description=HELP["inspect"])
     p.add_argument("term", help="a concept id, or a label or alias in any script (兩化融合, 两化融合, four basics...)")
+    measures = ("weight", "npmi", "pmi", "dice", "jaccard", "association_strength")
+    p.add_argument("--graph", metavar="FILE", help="graph file to read (.graphml, .gexf or .json; default: "
+                   "OUTPUTS/graph/cooccurrence.json), e.g. a group's or one document's graph")
+    p.add_argument("--sort", choices=measures, default="weight", help="order of the neighbours (default: weight)")
+    p.add_argument("--top", type=int, default=0, metavar="N", help="show the first N neighbours (default 0: all)")
+    p.add_argument("--evidence", type=int, default=None, metavar="N",
+                   help="evidence items per neighbour in text output (default: all kept in the graph)")
+    p.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                   help="text (default), json (the concept and its neighbours with evidence) "
+                        "or csv (one row per neighbour)")
     p = sub.add_parser("diff", parents=[common], help=HELP["diff"], description=HELP["diff"])
     p.add_argument("graph_a", help="a graph file (.graphml, .gexf or .json)")
     p.add_argument("graph_b", help="another graph file")
+    p.add_argument("--measure", choices=measures, default="weight",
+                   help="edge attribute compared (default: weight; npmi or association_strength compare corpora "
+                        "of different sizes fairly)")
+    p.add_argument("--top", type=int, default=0, metavar="N",
+                   help="show the N largest changes of each kind (default 0: all)")
+    p.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                   help="text (default; nothing when the graphs agree), json, or csv (one row per change)")
     return parser
 
 
@@ -85,7 +107,11 @@ def _context(args):
         raise errors.UsageError(f"--jobs: expected an integer >= 1, got {jobs}")
     corpus = Path(args.corpus or config.run.corpus)
     outputs = Path(args.outputs or config.run.outputs)
-    return Context(config, corpus, outputs, jobs, args.quiet)
+    executor = args.executor or config.run.executor
+    scheduler = args.scheduler or config.run.scheduler
+    if executor == "dask" and not scheduler:
+        raise errors.UsageError("--executor dask needs --scheduler ADDRESS (or [run] scheduler)")
+    return Context(config, corpus, outputs, jobs, args.quiet, executor, scheduler)
 
 
 def _read_input(name: str) -> str:
@@ -99,7 +125,7 @@ def _read_input(name: str) -> str:
 
 def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int:
     from . import graph, report as report_stage, tag
-    from .runner import Manifest, run_stage
+    from .runner import Manifest, corpus_key, open_executor, run_stage
 
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
@@ -108,24 +134,34 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     with io.OutputsLock(ctx.outputs):
         io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)
-        for stage in stages:
-            counts = run_stage(ctx, stage, manifest)
-            new_failures += counts["failed_ids"]
-            for doc_id, warning in counts["warnings"]:
-                if not ctx.quiet:
-                    print(f"warning: {doc_id}: {warning}", file=sys.stderr)
-            manifest.save(ctx.config)
-            ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
-                    f"{counts['failed']} failed ({counts['seconds']} s)")
-        if finish_graph:
+        with open_executor(ctx) if stages else contextlib.nullcontext() as executor:
+            for stage in stages:
+                counts = run_stage(ctx, stage, manifest, executor)
+                new_failures += counts["failed_ids"]
+                for doc_id, warning in counts["warnings"]:
+                    if not ctx.quiet:
+                        print(f"warning: {doc_id}: {warning}", file=sys.stderr)
+                manifest.save(ctx.config)
+                ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
+                        f"{counts['failed']} failed ({counts['seconds']} s)")
+        # corpus-level steps: skipped when nothing they read has changed
+        steps = manifest.data.setdefault("corpus_steps", {})
+        graph_key = corpus_key("graph", ctx.config, manifest)
+        if finish_graph and (steps.get("graph") != graph_key
+                             or not (ctx.outputs / "graph" / "cooccurrence.json").exists()):
             result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs)
+            steps["graph"] = graph_key
             manifest.save(ctx.config, graph=result)
             ctx.say(f"graph: {result['nodes']} concepts, {result['edges']} edges from {result['documents']} documents")
         if report:
             if not (ctx.outputs / "graph" / "cooccurrence.json").exists():
                 raise errors.UsageError(f"{ctx.outputs}/graph/cooccurrence.json not found: run the graph stage first")
-            report_stage.run(ctx.config, ctx.outputs)
-            ctx.say(f"report: {ctx.outputs / 'report' / 'index.html'}")
+            report_key = corpus_key("report", ctx.config, manifest, steps.get("graph", ""))
+            if steps.get("report") != report_key or not (ctx.outputs / "report" / "index.html").exists():
+                report_stage.run(ctx.config, ctx.outputs)
+                steps["report"] = report_key
+                manifest.save(ctx.config)
+                ctx.say(f"report: {ctx.outputs / 'report' / 'index.html'}")
         _record_stamps(ctx, stages + (["report"] if report else []))
         failed = manifest.failed()
     # `run` lists every failed document; a single stage lists those that failed in it
@@ -225,50 +261,116 @@ def _find_node(G, term: str, config):
     return None
 
 
+def _read_graph(name) -> object:
+    from . import graph
+
+    path = Path(name)
+    if not path.exists():
+        raise errors.UsageError(f"{path} not found: run the pipeline first, or name a graph file")
+    try:
+        return graph.load_graph(path)
+    except Exception as exc:
+        raise errors.UsageError(f"{path}: cannot read as a graph ({exc.__class__.__name__}: {exc})") from None
+
+
+def _print_csv(header, rows) -> None:
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
 def cmd_inspect(ctx, args) -> int:
     from . import graph
 
-    path = ctx.outputs / "graph" / "cooccurrence.json"
-    if not path.exists():
-        raise errors.UsageError(f"{path} not found: run the pipeline first")
-    G = graph.load_graph(path)
+    path = Path(args.graph) if args.graph else ctx.outputs / "graph" / "cooccurrence.json"
+    G = _read_graph(path)
     node = _find_node(G, args.term, ctx.config)
     if node is None:
         raise errors.UsageError(f"{args.term!r}: no such concept in {path} (try an id or a label in any script)")
     d = G.nodes[node]
-    print(f"{node}  {d['label_zh_hant']} / {d['label_zh_hans']} / {d['label_en']}  "
-          f"[{d['category']}] mentions {d['frequency']}, documents {d['doc_frequency']}")
-    for other in sorted(G[node], key=lambda o: (-G.edges[node, o]["weight"], o)):
-        e = G.edges[node, other]
-        print(f"  {other}  {G.nodes[other]['label_zh_hant']}  weight {e['weight']}  npmi {e['npmi']}")
-        for ev in json.loads(e["evidence"]):
+    rows = graph.neighbours(G, node, sort=args.sort)
+    rows = rows[:args.top] if args.top > 0 else rows
+    measures = ("weight", "doc_frequency", *graph.MEASURES, "evidence_count")
+    if args.format == "json":
+        print(json.dumps({"id": node, **d, "neighbours": rows}, ensure_ascii=False, indent=1))
+        return errors.EXIT_OK
+    if args.format == "csv":
+        _print_csv(["id", "label_zh_hant", "label_zh_hans", "label_en", *measures],
+                   ([r["id"], r["label_zh_hant"], r["label_zh_hans"], r["label_en"], *(r.get(m, "") for m in measures)]
+                    for r in rows))
+        return errors.EXIT_OK
+    print(f"{node}  {d.get('label_zh_hant')} / {d.get('label_zh_hans')} / {d.get('label_en')}  "
+          f"[{d.get('category')}] mentions {d.get('frequency')}, documents {d.get('doc_frequency')}")
+    parent = d.get("parent")
+    facts = [f"{G.degree(node)} neighbours", f"weighted degree {d.get('weighted_degree')}",
+             f"community {d.get('community')}"]
+    if parent:
+        facts.append(f"parent {parent}" + (f" {G.nodes[parent].get('label_zh_hant')}" if parent in G else ""))
+    print("  " + ", ".join(facts))
+    for r in rows:
+        print(f"  {r['id']}  {r['label_zh_hant']} / {r['label_en']}  weight {r['weight']}  "
+              f"documents {r.get('doc_frequency')}  npmi {r.get('npmi')}  dice {r.get('dice')}  "
+              f"strength {r.get('association_strength')}")
+        shown = r["evidence"] if args.evidence is None else r["evidence"][:max(args.evidence, 0)]
+        for ev in shown:
             print(f"      {ev['doc']} p.{ev['page']} s.{ev['sentence']}: {ev['snippet']}")
+        more = int(r.get("evidence_count") or len(r["evidence"])) - len(shown)
+        if more > 0:
+            print(f"      ({more} more)")
     return errors.EXIT_OK
 
 
 def cmd_diff(ctx, args) -> int:
     from . import graph
 
-    graphs = []
-    for name in (args.graph_a, args.graph_b):
-        try:
-            graphs.append(graph.load_graph(Path(name)))
-        except Exception as exc:
-            raise errors.UsageError(f"{name}: cannot read as a graph ({exc.__class__.__name__}: {exc})") from None
-    a, b = graphs
-    for n in sorted(set(b) - set(a)):
-        print(f"+ concept {n}")
-    for n in sorted(set(a) - set(b)):
-        print(f"- concept {n}")
-    edges_a = {tuple(sorted(e)): a.edges[e]["weight"] for e in a.edges}
-    edges_b = {tuple(sorted(e)): b.edges[e]["weight"] for e in b.edges}
-    for e in sorted(set(edges_b) - set(edges_a)):
-        print(f"+ edge {e[0]} -- {e[1]} weight {edges_b[e]}")
-    for e in sorted(set(edges_a) - set(edges_b)):
-        print(f"- edge {e[0]} -- {e[1]} weight {edges_a[e]}")
-    for e in sorted(set(edges_a) & set(edges_b)):
-        if edges_a[e] != edges_b[e]:
-            print(f"~ edge {e[0]} -- {e[1]} weight {edges_a[e]} -> {edges_b[e]}")
+    a, b = _read_graph(args.graph_a), _read_graph(args.graph_b)
+    changes = graph.compare(a, b, measure=args.measure)
+    top = (lambda items: items[:args.top]) if args.top > 0 else (lambda items: items)
+    counts = {kind: {name: len(items) for name, items in group.items()} for kind, group in changes.items()}
+    if args.format == "json":
+        out = {"a": str(args.graph_a), "b": str(args.graph_b), "measure": args.measure,
+               "concepts_a": a.number_of_nodes(), "concepts_b": b.number_of_nodes(),
+               "edges_a": a.number_of_edges(), "edges_b": b.number_of_edges(), "counts": counts,
+               **{kind: {name: top(items) for name, items in group.items()} for kind, group in changes.items()}}
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return errors.EXIT_OK
+    sign = {"gained": "+", "lost": "-", "changed": "~"}
+    if args.format == "csv":
+        def rows():
+            for kind, group in changes.items():
+                for name, items in group.items():
+                    for r in top(items):
+                        if kind == "concepts":
+                            yield [sign[name], "concept", r["id"], "", r["label_zh_hant"], r["a"], r["b"], r["delta"]]
+                        else:
+                            yield [sign[name], "edge", r["source"], r["target"],
+                                   f"{r['source_label']} — {r['target_label']}", r["a"], r["b"], r["delta"]]
+        _print_csv(["change", "kind", "source", "target", "label", "a", "b", "delta"],
+                   ([("" if v is None else v) for v in row] for row in rows()))
+        return errors.EXIT_OK
+    if not any(n for group in counts.values() for n in group.values()):
+        return errors.EXIT_OK  # like diff(1): nothing printed when the graphs agree
+    c, e = counts["concepts"], counts["edges"]
+    print(f"# concepts {a.number_of_nodes()} -> {b.number_of_nodes()} (+{c['gained']} -{c['lost']}, "
+          f"{c['changed']} changed frequency); edges {a.number_of_edges()} -> {b.number_of_edges()} "
+          f"(+{e['gained']} -{e['lost']}, {e['changed']} changed {args.measure})")
+    for name, items in changes["concepts"].items():
+        for r in top(items):
+            value = f"frequency {r['a']} -> {r['b']} ({r['delta']:+})" if name == "changed" else \
+                f"frequency {r['b'] if r['b'] is not None else r['a']}"
+            print(f"{sign[name]} concept {r['id']}  {r['label_zh_hant']} / {r['label_en']}  {value}")
+        if 0 < args.top < len(items):
+            print(f"# ... {len(items) - args.top} more {name} concepts")
+    for name, items in changes["edges"].items():
+        for r in top(items):
+            value = f"{r['a']} -> {r['b']} ({r['delta']:+})" if name == "changed" else \
+                f"{r['b'] if r['b'] is not None else r['a']}"
+            print(f"{sign[name]} edge {r['source']} -- {r['target']}  {r['source_label']} — {r['target_label']}  "
+                  f"{args.measure} {value}")
+        if 0 < args.top < len(items):
+            print(f"# ... {len(items) - args.top} more {name} edges")
     return errors.EXIT_OK
 
 

@@ -31,14 +31,23 @@ class RunConfig:
     corpus: str = "corpus"  # folder of input documents, searched recursively
     outputs: str = "outputs"  # folder of generated outputs
     jobs: int = 1  # worker processes for per-document work
+    executor: Literal["local", "dask"] = "local"  # where per-document work runs
+    scheduler: str = ""  # Dask scheduler address (executor "dask")
 
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    engine: Literal["pdfplumber"] = "pdfplumber"
+    engine: Literal["pdfplumber", "pdfium"] = "pdfplumber"  # pdfium (pypdfium2): faster, same cleanup
     header_band: float = 0.1  # top fraction of a page where running headers live
     footer_band: float = 0.1  # bottom fraction where footers and page numbers live
     fullwidth_to_ascii: bool = True  # Ｏｐｔｉｍｉｚａｔｉｏｎ -> Optimization; CJK punctuation kept
+    fallback: bool = True  # a garbled or empty page is retried with the other engine, then OCR
+    ocr: bool = True  # OCR (tesseract) as the last fallback, when tesseract is installed
+    ocr_languages: str = "auto"  # "auto" (from the document's script) or tesseract languages, e.g. "chi_tra+eng"
+    ocr_dpi: int = 300  # resolution pages are rendered at for OCR
+    timeout_seconds: float = 120.0  # wall-clock budget of one PDF (plus ocr_page_seconds per OCR page)
+    ocr_page_seconds: float = 60.0  # extra budget per page sent to OCR
+    memory_mb: int = 2048  # address-space cap of the worker process extracting one PDF
 
 
 @dataclass(frozen=True)
@@ -62,17 +71,26 @@ class TagConfig:
 
 @dataclass(frozen=True)
 class GraphConfig:
-    window: Literal["sentence", "paragraph", "document"] = "sentence"
+    window: Literal["sentence", "paragraph", "document", "words"] = "sentence"
+    window_size: int = 10  # words per sliding window when window = "words" (punctuation does not count)
+    roll_up: Literal["none", "parent", "ancestors"] = "none"  # a mention also counts for its parent (or all ancestors)
     min_weight: int = 1  # pairs co-occurring in fewer windows are not exported
     max_evidence: int = 5  # evidence items kept per edge (the total count is kept too)
-    snippet_chars: int = 80  # length of an evidence snippet
+    snippet_chars: int = 80  # characters of context in a snippet, besides the two mentions and the … marks
     seed: int = 42  # seed of community detection and layout
+    group_by: str = ""  # metadata key (stages.extract.metadata) for one graph per value; "" for none
+    group_pattern: str = ""  # regex applied to that value, first group kept, e.g. "(\\d{4})" for the year
 
 
 @dataclass(frozen=True)
 class ReportConfig:
     title: str = "《中國製造2025》 concept graph"
-    top_n: int = 30  # rows in the top-concepts and top-edges tables
+    top_n: int = 30  # rows in the top-concepts, top-edges and candidate-terms tables
+    labels: Literal["zh-Hant", "zh-Hans", "en"] = "zh-Hant"  # label script shown first (page) and in the figure
+    kwic_per_concept: int = 20  # mentions in context embedded per concept (taken in turn from each document)
+    kwic_chars: int = 30  # characters of context either side of a mention
+    figure_fonts: tuple[str, ...] = ("WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK TC")  # CJK fonts tried
+    candidates: str = "candidates.csv"  # candidate new terms, relative to outputs/ (shown when the file exists)
 
 
 @dataclass(frozen=True)
@@ -234,12 +252,29 @@ def _validate(config: Config, text: str, origin: dict) -> None:
     for key in ("header_band", "footer_band"):
         if not 0 <= getattr(config.extract, key) < 0.5:
             fail("extract", key, "expected a number between 0 and 0.5")
+    if not re.fullmatch(r"auto|[a-z_]+(\+[a-z_]+)*", config.extract.ocr_languages):
+        fail("extract", "ocr_languages", f'expected "auto" or tesseract languages joined by "+" (chi_sim+eng), '
+                                         f"got {config.extract.ocr_languages!r}")
+    for key, low in (("ocr_dpi", 72), ("timeout_seconds", 1), ("ocr_page_seconds", 1), ("memory_mb", 256)):
+        if getattr(config.extract, key) < low:
+            fail("extract", key, f"expected a number >= {low}")
     for script in config.convert.outputs:
         if script not in SCRIPTS:
             fail("convert", "outputs", f"expected scripts from {', '.join(SCRIPTS)}, got {script!r}")
     for key in ("min_weight", "max_evidence", "snippet_chars"):
         if getattr(config.graph, key) < 1:
             fail("graph", key, "expected an integer >= 1")
+    for key in ("top_n", "kwic_chars"):
+        if getattr(config.report, key) < 1:
+            fail("report", key, "expected an integer >= 1")
+    if config.report.kwic_per_concept < 0:
+        fail("report", "kwic_per_concept", "expected an integer >= 0")
+    if config.graph.window_size < 2:
+        fail("graph", "window_size", "expected an integer >= 2")
+    try:
+        re.compile(config.graph.group_pattern)
+    except re.error as exc:
+        fail("graph", "group_pattern", f"expected a regular expression ({exc})")
     from .convert import converter  # OpenCC names are checked by OpenCC itself
 
     for key in ("traditional_to_simplified", "simplified_to_traditional"):

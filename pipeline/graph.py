@@ -2,136 +2,396 @@
 
 Each document is counted once (:func:`count_document`, kept in
 .state/graph/<doc>.json); the corpus graph is merged from those counts
-(:func:`merge_counts`), so adding one document does not recount the others.
-Exports: GraphML, GEXF, node-link JSON, nodes.csv, edges.csv, and one GraphML
-per document. Nodes and edges are sorted so reruns are byte-identical.
+(:func:`build_graph`), so adding one document does not recount the others.
+
+Windows (``graph.window``) never cross documents:
+
+- ``sentence`` (default), ``paragraph``, ``document``: each unit is one window.
+- ``words``: every run of ``graph.window_size`` consecutive words of the
+  document, sliding one word at a time (a document with fewer words is one
+  window). Words are the tokens of segmented/<doc>.txt that hold a letter,
+  digit or CJK character; punctuation does not count. A mention is in a window
+  when all its words are; these windows may span sentence and paragraph ends.
+
+A pair's ``weight`` is the number of windows holding a mention of each concept
+(two different mentions: with roll-up, one mention of 機器人 does not make
+機器人 co-occur with its own parent). The association measures
+(:func:`association`) are computed from the same window counts, over every
+pair counted, before ``min_weight`` thins the export.
+
+Exports: GraphML, GEXF, node-link JSON, nodes.csv, edges.csv, one GraphML per
+document, and with ``graph.group_by`` one graph per metadata value (for
+example per year) under graph/groups/. Nodes and edges are sorted and floats
+rounded, so reruns and ``--jobs`` give byte-identical files.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io as _io
 import json
 import math
 import re
+import shutil
 import time
 from pathlib import Path
 
 from . import io
 
 NAME = "graph"
-NODE_FIELDS = ("label_zh_hant", "label_zh_hans", "label_en", "category", "parent", "frequency", "doc_frequency",
-               "degree", "weighted_degree", "betweenness", "pagerank", "community")
-EDGE_FIELDS = ("weight", "doc_frequency", "jaccard", "dice", "pmi", "npmi", "association_strength",
-               "evidence_count", "evidence")
+WINDOWS = ("sentence", "paragraph", "document", "words")
+NODE_FIELDS = ("label", "label_zh_hant", "label_zh_hans", "label_en", "category", "parent", "frequency",
+               "doc_frequency", "windows", "degree", "weighted_degree", "betweenness", "pagerank", "community")
+MEASURES = ("jaccard", "dice", "pmi", "npmi", "association_strength")
+EDGE_FIELDS = ("weight", "doc_frequency", *MEASURES, "evidence_count", "evidence")
+ELLIPSIS = "…"
 
 
-def _snippet(text: str, start: int, end: int, width: int) -> str:
-    """About ``width`` characters of ``text`` around [start, end), on one line."""
-    if end - start < width:
-        pad = (width - (end - start)) // 2
-        start, end = max(0, start - pad), min(len(text), end + pad)
-    return re.sub(r"\s+", " ", text[start:end]).strip()
+# ---------------------------------------------------------------- words and snippets
+
+def is_word(token: str) -> bool:
+    """True for a token that counts as a word in a ``words`` window.
+
+    >>> [is_word(t) for t in ("兩化融合", "2025", "U.S.", "，", "(", "-")]
+    [True, True, True, False, False, False]
+    """
+    return any(ch.isalnum() for ch in token)
+
+
+def word_spans(text: str, sentences, lines: list[str]) -> list[tuple[int, int]]:
+    """Character spans in ``text`` of the words of segmented/<doc>.txt.
+
+    ``lines`` are that file's lines (one sentence each, tokens separated by one
+    space); ``sentences`` the sentence spans. Tokens are exact substrings of
+    their sentence, found left to right; punctuation tokens are dropped.
+
+    >>> word_spans("推進兩化融合。Go on.", [(0, 7), (7, 13)], ["推進 兩化融合 。", "Go on ."])
+    [(0, 2), (2, 6), (7, 9), (10, 12)]
+    """
+    spans = []
+    for (start, end), line in zip(sentences, lines):
+        sentence, cursor = text[start:end], 0
+        for token in line.split(" "):
+            at = sentence.find(token, cursor) if token else -1
+            if at < 0:  # not in the sentence (a segmenter bug): skip rather than misplace
+                continue
+            cursor = at + len(token)
+            if is_word(token):
+                spans.append((start + at, start + cursor))
+    return spans
+
+
+def _centred(start: int, end: int, width: int, lo: int, hi: int) -> tuple[int, int]:
+    """A span of max(width, end - start) characters holding [start, end),
+    centred on it and kept inside [lo, hi]."""
+    width = max(width, end - start)
+    left = start - (width - (end - start)) // 2
+    left = max(lo, min(left, hi - width))
+    return left, min(hi, max(left + width, end))
+
+
+def _in_word(text: str, i: int) -> bool:
+    return 0 < i < len(text) and all(c.isascii() and c.isalnum() for c in text[i - 1:i + 1])
+
+
+def _word_cut(text: str, a: int, b: int, keep_start: int, keep_end: int) -> tuple[int, int]:
+    """[a, b) shrunk so that it does not start or end inside a Latin word,
+    never past [keep_start, keep_end)."""
+    if a < keep_start and _in_word(text, a):
+        space = text.find(" ", a, keep_start)
+        a = space + 1 if space >= 0 else a
+    if b > keep_end and _in_word(text, b):
+        space = text.rfind(" ", keep_end, b)
+        b = space if space >= 0 else b
+    return a, b
+
+
+def snippet(text: str, first: tuple[int, int], second: tuple[int, int], width: int,
+            bounds: tuple[int, int] | None = None) -> str:
+    """The evidence text for two mentions, on one line.
+
+    The rule: both mentions are always whole; apart from them and the ``…``
+    marks the snippet holds at most ``width`` characters. When both mentions
+    fit in ``width`` characters, the snippet is one piece centred on the pair;
+    otherwise it is two pieces of about ``width / 2`` characters, each centred
+    on one mention, joined by `` … ``. Context never leaves ``bounds`` (the
+    window's text: its sentence or paragraph); ``…`` marks where the bounds'
+    text goes on. Runs of whitespace become one space.
+
+    >>> t = "0123456789AB0123456789"
+    >>> snippet(t, (10, 12), (10, 12), 6)
+    '…89AB01…'
+    >>> snippet(t, (0, 1), (20, 22), 6)
+    '012 … 789'
+    >>> snippet("甲乙丙", (0, 1), (2, 3), 80)
+    '甲乙丙'
+    >>> snippet("we build smart factories and green plants now", (9, 24), (29, 34), 30)
+    '…smart factories and green…'
+    """
+    (s1, e1), (s2, e2) = sorted([first, second])
+    lo, hi = bounds or (0, len(text))
+    lo, hi = min(lo, s1), max(hi, e1, e2)
+    end = max(e1, e2)
+    if end - s1 <= width or s2 < e1:
+        pieces = [_centred(s1, end, width, lo, hi)]
+    else:
+        a = _centred(s1, e1, width // 2, lo, s2)
+        b = _centred(s2, e2, width - width // 2, a[1], hi)
+        pieces = [a, b] if a[1] < b[0] else [(a[0], b[1])]
+    # a cut inside a Latin word moves to the nearest space inside the piece
+    keep = [(s1, end)] if len(pieces) == 1 else [(s1, e1), (s2, e2)]
+    pieces = [_word_cut(text, a, b, k0, k1) for (a, b), (k0, k1) in zip(pieces, keep)]
+    parts = [re.sub(r"\s+", " ", text[a:b]).strip() for a, b in pieces]
+    out = f" {ELLIPSIS} ".join(parts)
+    if pieces[0][0] > lo:
+        out = ELLIPSIS + out
+    if pieces[-1][1] < hi:
+        out += ELLIPSIS
+    return out
+
+
+# ---------------------------------------------------------------- counting one document
+
+def ancestry(lexicon, mode: str) -> dict[str, tuple[str, ...]]:
+    """Concept id -> the ids a mention of it counts for, under roll-up ``mode``.
+
+    ``none``: itself; ``parent``: itself and its parent; ``ancestors``: itself
+    and every ancestor up to a top-level concept.
+    """
+    out = {}
+    for cid, concept in lexicon.concepts.items():
+        chain, parent = [cid], concept.parent
+        while mode != "none" and parent and parent not in chain and parent in lexicon.concepts:
+            chain.append(parent)
+            if mode == "parent":
+                break
+            parent = lexicon.concepts[parent].parent
+        out[cid] = tuple(chain)
+    return out
+
+
+def _segments(mentions, window, sentences, paragraphs, words, window_size):
+    """(first window index, number of windows, mention indices) for every run
+    of windows holding the same mentions, in window order; and the number of
+    windows in the document."""
+    if window != "words":
+        key = {"sentence": "sentence", "paragraph": "paragraph", "document": None}[window]
+        n = {"sentence": len(sentences), "paragraph": len(paragraphs), "document": 1}[window]
+        groups: dict[int, list[int]] = {}
+        for i, m in enumerate(mentions):
+            groups.setdefault(m[key] if key else 0, []).append(i)
+        return [(k, 1, groups[k]) for k in sorted(groups)], max(n, 1 if mentions else 0)
+    starts, ends = [s for s, _ in words], [e for _, e in words]
+    n = max(1, len(words) - window_size + 1) if words or mentions else 0
+    events: dict[int, list[tuple[int, int]]] = {}
+    for i, m in enumerate(mentions):
+        first = bisect.bisect_right(ends, m["start"])  # first word ending after the mention starts
+        last = bisect.bisect_left(starts, m["end"]) - 1  # last word starting before it ends
+        lo = min(first, max(len(words) - 1, 0))
+        hi = last if last >= first and last - first < window_size else lo  # too long for a window: its first word
+        k0, k1 = max(0, hi - window_size + 1), min(lo, n - 1)
+        if k0 <= k1:
+            events.setdefault(k0, []).append((1, i))
+            events.setdefault(k1 + 1, []).append((-1, i))
+    segments, active = [], set()
+    points = sorted(events)
+    for p, nxt in zip(points, points[1:] + [n]):
+        for sign, i in events[p]:
+            (active.add if sign > 0 else active.discard)(i)
+        if active and nxt > p:
+            segments.append((p, nxt - p, sorted(active)))
+    return segments, n
 
 
 def count_document(doc_id: str, text: str, mentions: list[dict], sentences, paragraphs, *,
-                   window: str = "sentence", max_evidence: int = 5, snippet_chars: int = 80) -> dict:
-    """Per-document counts: windows, concept mentions and windows, pair windows and evidence.
+                   window: str = "sentence", window_size: int = 10, words=None, ancestors=None,
+                   max_evidence: int = 5, snippet_chars: int = 80) -> dict:
+    """Per-document counts: windows, concepts (mentions, windows) and pairs
+    (windows, evidence_count, up to ``max_evidence`` evidence items).
+
+    ``words`` (from :func:`word_spans`) is needed for ``window="words"``;
+    ``ancestors`` (from :func:`ancestry`) rolls mentions up the hierarchy.
+    Evidence items are in text order; ``evidence_count`` counts places: one
+    per window, or for ``words`` one per run of consecutive windows.
 
     >>> ms = [{"concept": "a", "start": 0, "end": 1, "sentence": 0, "paragraph": 0, "page": 1},
     ...       {"concept": "b", "start": 2, "end": 3, "sentence": 0, "paragraph": 0, "page": 1}]
     >>> c = count_document("d", "a b.", ms, [(0, 4)], [(0, 4)])
-    >>> c["windows"], c["pairs"]["a|b"]["windows"]
-    (1, 1)
+    >>> c["windows"], c["pairs"]["a|b"]["windows"], c["pairs"]["a|b"]["evidence"][0]["snippet"]
+    (1, 1, 'a b.')
     """
-    spans = {"sentence": sentences, "paragraph": paragraphs, "document": [(0, len(text))]}[window]
-    unit = {"sentence": "sentence", "paragraph": "paragraph", "document": None}[window]
-    by_window: dict[int, list[dict]] = {}
+    if window not in WINDOWS:
+        raise ValueError(f"window: expected one of {', '.join(WINDOWS)}, got {window!r}")
+    ancestors = ancestors or {}
+    mentions = sorted(mentions, key=lambda m: (m["start"], m["end"]))
+    segments, n = _segments(mentions, window, sentences, paragraphs, words or [], window_size)
     concepts: dict[str, dict] = {}
     for m in mentions:
-        c = concepts.setdefault(m["concept"], {"mentions": 0, "windows": 0})
-        c["mentions"] += 1
-        by_window.setdefault(m[unit] if unit else 0, []).append(m)
+        for cid in ancestors.get(m["concept"], (m["concept"],)):
+            concepts.setdefault(cid, {"mentions": 0, "windows": 0})["mentions"] += 1
     pairs: dict[str, dict] = {}
-    for index in sorted(by_window):
-        group = by_window[index]
-        present = sorted({m["concept"] for m in group})
+    run_end: dict[str, int] = {}  # for words: where the pair's current run of windows ends
+    for first, length, members in segments:
+        held: dict[str, list[int]] = {}  # concept -> indices of the mentions that count for it
+        for i in members:
+            for cid in ancestors.get(mentions[i]["concept"], (mentions[i]["concept"],)):
+                held.setdefault(cid, []).append(i)
+        present = sorted(held)
         for cid in present:
-            concepts[cid]["windows"] += 1
-        first = {}
-        for m in group:
-            first.setdefault(m["concept"], m)
-        for i, a in enumerate(present):
-            for b in present[i + 1:]:
-                pair = pairs.setdefault(f"{a}|{b}", {"windows": 0, "evidence": []})
-                pair["windows"] += 1
+            concepts[cid]["windows"] += length
+        for x, a in enumerate(present):
+            for b in present[x + 1:]:
+                if len(set(held[a]) | set(held[b])) < 2:  # one mention rolled up into both
+                    continue
+                key = f"{a}|{b}"
+                pair = pairs.setdefault(key, {"windows": 0, "evidence_count": 0, "evidence": []})
+                pair["windows"] += length
+                if window == "words" and run_end.get(key) == first:
+                    run_end[key] = first + length
+                    continue
+                run_end[key] = first + length
+                pair["evidence_count"] += 1
                 if len(pair["evidence"]) < max_evidence:
-                    ma, mb = first[a], first[b]
-                    lo, hi = min(ma["start"], mb["start"]), max(ma["end"], mb["end"])
-                    ws, we = spans[index] if index < len(spans) else (lo, hi)
-                    pair["evidence"].append({"doc": doc_id, "page": min(ma["page"], mb["page"]),
-                                             "sentence": min(ma["sentence"], mb["sentence"]),
-                                             "snippet": _snippet(text[ws:we], lo - ws, hi - ws, snippet_chars)})
-    return {"windows": len(spans), "concepts": concepts, "pairs": pairs}
+                    pair["evidence"].append(_evidence(doc_id, text, mentions, held[a], held[b], window, first,
+                                                      sentences, paragraphs, snippet_chars))
+    return {"windows": n, "concepts": {k: concepts[k] for k in sorted(concepts)},
+            "pairs": {k: pairs[k] for k in sorted(pairs)}}
 
 
-def association(w_ab: int, w_a: int, w_b: int, n: int) -> dict:
-    """Association measures of a pair over n context windows.
+def _evidence(doc_id, text, mentions, of_a, of_b, window, index, sentences, paragraphs, width) -> dict:
+    """One evidence item: the closest two different mentions of the pair."""
+    ia, ib = min(((i, j) for i in of_a for j in of_b if i != j),
+                 key=lambda p: (abs(mentions[p[0]]["start"] - mentions[p[1]]["start"]), p))
+    ma, mb = sorted((mentions[ia], mentions[ib]), key=lambda m: m["start"])
+    spans = {"sentence": sentences, "paragraph": paragraphs}.get(window)
+    if spans is not None and index < len(spans):
+        bounds = tuple(spans[index])
+    else:  # document and word windows: the sentences the two mentions are in
+        lo = sentences[ma["sentence"]][0] if ma["sentence"] < len(sentences) else ma["start"]
+        hi = sentences[mb["sentence"]][1] if mb["sentence"] < len(sentences) else mb["end"]
+        bounds = (lo, hi)
+    return {"doc": doc_id, "page": ma["page"], "sentence": ma["sentence"],
+            "snippet": snippet(text, (ma["start"], ma["end"]), (mb["start"], mb["end"]), width, bounds)}
 
-    jaccard = w_ab / (w_a + w_b - w_ab) and dice = 2 w_ab / (w_a + w_b), as
-    KH Coder computes them over context units; pmi = log2(w_ab n / (w_a w_b));
-    npmi = pmi / -log2(w_ab / n), in [-1, 1] (Bouma 2009); association
-    strength = n w_ab / (w_a w_b) (van Eck & Waltman 2009, VOSviewer's
-    normalisation, scaled by n).
 
-    >>> association(2, 2, 4, 8)["dice"], association(2, 2, 4, 8)["pmi"]
-    (0.666667, 1.0)
+# ---------------------------------------------------------------- measures
+
+def association(w_ab: int, w_a: int, w_b: int, n: int, k_a: float = 0, k_b: float = 0, total: float = 0) -> dict:
+    """Association measures of concepts a and b, from window counts.
+
+    ``w_ab`` windows hold both, ``w_a`` and ``w_b`` hold each, of ``n``
+    windows in all. ``k_a``, ``k_b`` are the concepts' total co-occurrence
+    weights (the sums of their pair weights) and ``total`` the sum of every
+    concept's ``k`` (twice the sum of all pair weights).
+
+    - ``jaccard = w_ab / (w_a + w_b - w_ab)``, the Jaccard coefficient of the
+      sets of context units holding each word, as KH Coder computes it for its
+      co-occurrence network (Higuchi, *KH Coder Reference Manual*, A.5.11).
+    - ``dice = 2 w_ab / (w_a + w_b)``, the Dice coefficient over the same sets
+      (KH Coder offers it beside Jaccard).
+    - ``pmi = log2(w_ab n / (w_a w_b))``, pointwise mutual information with
+      probabilities estimated as window shares (Church & Hanks 1990).
+    - ``npmi = pmi / -log2(w_ab / n)``, in [-1, 1]: 1 when the two always occur
+      together, 0 when independent (Bouma 2009, "Normalized (pointwise) mutual
+      information in collocation extraction", GSCL). When ``w_ab = n`` the
+      ratio is 0/0 and its limit, 1, is used.
+    - ``association_strength = c_ab / (k_a k_b / total)``: the pair weight over
+      the weight expected if each concept spread its co-occurrences at random
+      (the configuration model). This is VOSviewer's association strength
+      normalisation (van Eck & Waltman 2009, "How to normalize co-occurrence
+      data?", JASIST 60(8); computed as in CWTS networkanalysis
+      ``Network.createNormalizedNetworkUsingAssociationStrength`` with node
+      weights equal to total edge weights). 0 when ``total`` is not given.
+
+    Values are rounded to 6 decimals.
+
+    >>> m = association(2, 4, 5, 10, k_a=4, k_b=4, total=16)
+    >>> m["jaccard"], m["dice"], m["pmi"], m["npmi"], m["association_strength"]
+    (0.285714, 0.444444, 0.0, 0.0, 2.0)
     """
     pmi = math.log2(w_ab * n / (w_a * w_b))
     p_ab = w_ab / n
-    npmi = 1.0 if p_ab == 1 else pmi / -math.log2(p_ab)
+    npmi = 1.0 if p_ab >= 1 else pmi / -math.log2(p_ab)
+    strength = w_ab * total / (k_a * k_b) if total and k_a and k_b else 0.0
     values = {"jaccard": w_ab / (w_a + w_b - w_ab), "dice": 2 * w_ab / (w_a + w_b), "pmi": pmi, "npmi": npmi,
-              "association_strength": n * w_ab / (w_a * w_b)}
-    return {k: round(v, 6) for k, v in values.items()}
+              "association_strength": strength}
+    return {k: round(v, 6) + 0.0 for k, v in values.items()}  # + 0.0: no "-0.0" in the files
 
 
-def build_graph(counts: dict[str, dict], lexicon, *, min_weight: int = 1, max_evidence: int = 5, seed: int = 42):
-    """Merge per-document counts (doc id -> counts) into one networkx Graph."""
-    import networkx as nx
+# ---------------------------------------------------------------- the graph
 
-    n_windows = sum(c["windows"] for c in counts.values())
-    freq, windows, docs = {}, {}, {}
-    pair_w, pair_docs, evidence = {}, {}, {}
+def merge_counts(counts: dict[str, dict], max_evidence: int = 5) -> dict:
+    """Sum per-document counts (doc id -> counts) into corpus totals.
+
+    Evidence is taken round-robin over documents in id order (each document's
+    first item, then each one's second, ...) so that the kept items show as
+    many documents as possible.
+    """
+    total = {"windows": 0, "documents": len(counts), "concepts": {}, "pairs": {}}
     for doc_id in sorted(counts):
         c = counts[doc_id]
+        total["windows"] += c["windows"]
         for cid, v in c["concepts"].items():
-            freq[cid] = freq.get(cid, 0) + v["mentions"]
-            windows[cid] = windows.get(cid, 0) + v["windows"]
-            docs[cid] = docs.get(cid, 0) + 1
+            t = total["concepts"].setdefault(cid, {"mentions": 0, "windows": 0, "documents": 0})
+            t["mentions"] += v["mentions"]
+            t["windows"] += v["windows"]
+            t["documents"] += 1
         for key, v in c["pairs"].items():
-            pair_w[key] = pair_w.get(key, 0) + v["windows"]
-            pair_docs[key] = pair_docs.get(key, 0) + 1
-            kept = evidence.setdefault(key, [])
-            kept.extend(v["evidence"][: max_evidence - len(kept)])
+            t = total["pairs"].setdefault(key, {"windows": 0, "documents": 0, "evidence_count": 0, "lists": []})
+            t["windows"] += v["windows"]
+            t["documents"] += 1
+            t["evidence_count"] += v.get("evidence_count", v["windows"])
+            t["lists"].append(v["evidence"])
+    for t in total["pairs"].values():
+        lists = t.pop("lists")
+        t["evidence"] = [items[r] for r in range(max(map(len, lists), default=0)) for items in lists
+                         if r < len(items)][:max_evidence]
+    return total
+
+
+def build_graph(counts: dict[str, dict], lexicon, *, min_weight: int = 1, max_evidence: int = 5, seed: int = 42,
+                attributes: dict | None = None):
+    """Merge per-document counts (doc id -> counts) into one networkx Graph.
+
+    Every concept mentioned is a node; every pair with ``weight >= min_weight``
+    an edge. ``attributes`` become graph attributes (window, roll-up, ...).
+    """
+    import networkx as nx
+
+    total = merge_counts(counts, max_evidence)
+    k: dict[str, int] = {}
+    for key, v in total["pairs"].items():
+        for cid in key.split("|"):
+            k[cid] = k.get(cid, 0) + v["windows"]
+    strength_total = sum(k.values())
     G = nx.Graph()
-    for cid in sorted(freq):
-        concept = lexicon.concepts.get(cid)
-        G.add_node(cid, label_zh_hant=concept.zh_hant if concept else cid,
-                   label_zh_hans=concept.zh_hans if concept else cid, label_en=concept.en if concept else cid,
-                   category=concept.category if concept else "", parent=concept.parent if concept else "",
-                   frequency=freq[cid], doc_frequency=docs[cid])
-    for key in sorted(pair_w):
-        if pair_w[key] < min_weight:
+    G.graph.update(attributes or {})
+    G.graph.update(documents=total["documents"], windows=total["windows"])
+    for cid in sorted(total["concepts"]):
+        v, concept = total["concepts"][cid], lexicon.concepts.get(cid)
+        hant, hans, en = (concept.zh_hant, concept.zh_hans, concept.en) if concept else (cid, cid, cid)
+        G.add_node(cid, label=f"{hant} / {en}" if hant != en else en, label_zh_hant=hant, label_zh_hans=hans,
+                   label_en=en, category=concept.category if concept else "",
+                   parent=concept.parent if concept else "", frequency=v["mentions"], doc_frequency=v["documents"],
+                   windows=v["windows"])
+    concepts = total["concepts"]
+    for key in sorted(total["pairs"]):
+        v = total["pairs"][key]
+        if v["windows"] < min_weight:
             continue
         a, b = key.split("|")
-        G.add_edge(a, b, weight=pair_w[key], doc_frequency=pair_docs[key],
-                   **association(pair_w[key], windows[a], windows[b], n_windows),
-                   evidence_count=pair_w[key], evidence=json.dumps(evidence[key], ensure_ascii=False))
+        G.add_edge(a, b, weight=v["windows"], doc_frequency=v["documents"],
+                   **association(v["windows"], concepts[a]["windows"], concepts[b]["windows"], total["windows"],
+                                 k[a], k[b], strength_total),
+                   evidence_count=v["evidence_count"], evidence=json.dumps(v["evidence"], ensure_ascii=False))
     _node_metrics(G, seed)
     return G
 
 
 def _node_metrics(G, seed: int) -> None:
+    """degree, weighted_degree, betweenness (distance 1/weight), pagerank and
+    community (Louvain with ``seed``; 0 is the largest) on every node."""
     import networkx as nx
 
     if G.number_of_nodes() == 0:
@@ -149,23 +409,42 @@ def _node_metrics(G, seed: int) -> None:
     community = {n: i for i, c in enumerate(ordered) for n in c}
     for n in G.nodes:
         G.nodes[n].update(degree=G.degree(n), weighted_degree=G.degree(n, weight="weight"),
-                          betweenness=round(betweenness[n], 6), pagerank=round(pagerank[n], 6),
+                          betweenness=round(betweenness[n], 6) + 0.0, pagerank=round(pagerank[n], 6) + 0.0,
                           community=community[n])
 
 
-def write_graph_files(G, folder: Path) -> None:
-    """GraphML, GEXF, node-link JSON, nodes.csv and edges.csv, each atomically."""
+# ---------------------------------------------------------------- files
+
+def graphml_bytes(G) -> bytes:
     import networkx as nx
 
     buf = _io.BytesIO()
     nx.write_graphml(G, buf)
-    io.write_bytes(folder / "cooccurrence.graphml", buf.getvalue())
+    return buf.getvalue()
+
+
+def gexf_bytes(G) -> bytes:
+    import networkx as nx
+
+    H = G.copy()
+    H.graph.clear()  # GEXF has no place for graph attributes; networkx would put them in the header
     buf = _io.BytesIO()
-    nx.write_gexf(G, buf)
+    nx.write_gexf(H, buf)
     # networkx stamps today's date into GEXF; drop it so reruns are byte-identical
-    io.write_bytes(folder / "cooccurrence.gexf", re.sub(rb' lastmodifieddate="[^"]*"', b"", buf.getvalue()))
-    io.write_text(folder / "cooccurrence.json",
-                  json.dumps(nx.node_link_data(G, edges="edges"), ensure_ascii=False, indent=1) + "\n")
+    return re.sub(rb' lastmodifieddate="[^"]*"', b"", buf.getvalue())
+
+
+def json_text(G) -> str:
+    import networkx as nx
+
+    return json.dumps(nx.node_link_data(G, edges="edges"), ensure_ascii=False, indent=1) + "\n"
+
+
+def write_graph_files(G, folder: Path) -> None:
+    """GraphML, GEXF, node-link JSON, nodes.csv and edges.csv, each atomically."""
+    io.write_bytes(folder / "cooccurrence.graphml", graphml_bytes(G))
+    io.write_bytes(folder / "cooccurrence.gexf", gexf_bytes(G))
+    io.write_text(folder / "cooccurrence.json", json_text(G))
     io.write_text(folder / "nodes.csv", _csv(["id", *NODE_FIELDS],
                                              ([n, *(G.nodes[n].get(f, "") for f in NODE_FIELDS)] for n in G.nodes)))
     io.write_text(folder / "edges.csv", _csv(["source", "target", *EDGE_FIELDS],
@@ -180,12 +459,46 @@ def _csv(header, rows) -> str:
     return buf.getvalue()
 
 
-def graphml_bytes(G) -> bytes:
-    import networkx as nx
+def group_of(metadata: dict | None, key: str, pattern: str = "") -> str | None:
+    """The group a document belongs to: its metadata value for ``key``, cut
+    down to the first match of ``pattern`` (its first group if it has one).
+    None when the document has no such value or it does not match.
 
-    buf = _io.BytesIO()
-    nx.write_graphml(G, buf)
-    return buf.getvalue()
+    >>> group_of({"date": "2015-05-08"}, "date", r"(\\d{4})")
+    '2015'
+    >>> group_of({"issuer": "國務院"}, "issuer"), group_of({}, "date"), group_of({"date": "n.d."}, "date", r"\\d{4}")
+    ('國務院', None, None)
+    """
+    value = (metadata or {}).get(key)
+    if value is None or value == "" or isinstance(value, (dict, list)):
+        return None
+    value = str(value).strip()
+    if pattern:
+        match = re.search(pattern, value)
+        if not match:
+            return None
+        value = match.group(1) if match.groups() else match.group(0)
+    return value or None
+
+
+def group_folder(value: str) -> str:
+    """A folder name for a group value: path separators, characters that some
+    file systems refuse and leading dots become ``_``.
+
+    >>> group_folder("2015"), group_folder("工信部/發改委"), group_folder("..")
+    ('2015', '工信部_發改委', '_.')
+    """
+    name = re.sub(r'[\x00-\x1f/\\:*?"<>|]', "_", value.strip())
+    return re.sub(r"^\.", "_", name) or "_"
+
+
+# ---------------------------------------------------------------- stage entry points
+
+def _attributes(cfg) -> dict:
+    out = {"window": cfg.window, "roll_up": cfg.roll_up, "min_weight": cfg.min_weight}
+    if cfg.window == "words":
+        out["window_size"] = cfg.window_size
+    return out
 
 
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
@@ -198,28 +511,72 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     lines = (outputs / "tags" / f"{doc_id}.jsonl").read_text(encoding="utf-8").splitlines()
     mentions = [json.loads(line) for line in lines if line]
     extracted = io.read_json(outputs / ".state" / "extract" / f"{doc_id}.json")
-    segmented = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")
-    counts = count_document(doc_id, text, mentions, segmented["sentences"], extracted["paragraphs"],
-                            window=cfg.window, max_evidence=cfg.max_evidence, snippet_chars=cfg.snippet_chars)
+    sentences = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")["sentences"]
+    words = None
+    if cfg.window == "words":
+        segmented = (outputs / "segmented" / f"{doc_id}.txt").read_text(encoding="utf-8").split("\n")
+        words = word_spans(text, sentences, segmented)
+    lexicon = tag.load_lexicon(config)
+    counts = count_document(doc_id, text, mentions, sentences, extracted["paragraphs"], window=cfg.window,
+                            window_size=cfg.window_size, words=words, ancestors=ancestry(lexicon, cfg.roll_up),
+                            max_evidence=cfg.max_evidence, snippet_chars=cfg.snippet_chars)
     io.write_json(outputs / ".state" / "graph" / f"{doc_id}.json", counts)
-    G = build_graph({doc_id: counts}, tag.load_lexicon(config), min_weight=cfg.min_weight,
-                    max_evidence=cfg.max_evidence, seed=cfg.seed)
+    G = build_graph({doc_id: counts}, lexicon, min_weight=cfg.min_weight, max_evidence=cfg.max_evidence,
+                    seed=cfg.seed, attributes=_attributes(cfg))
     io.write_bytes(outputs / "graph" / "docs" / f"{doc_id}.graphml", graphml_bytes(G))
     return {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "windows": counts["windows"],
             "seconds": round(time.perf_counter() - started, 3)}
 
 
 def finish(doc_ids: list[str], config, outputs: Path) -> dict:
-    """Merge the per-document counts of ``doc_ids`` into the corpus graph."""
+    """Merge the per-document counts of ``doc_ids`` into the corpus graph and,
+    with ``graph.group_by``, into one graph per group (graph/groups/<value>/).
+
+    Group values come from ``stages.extract.metadata`` in the manifest, which
+    the runner saves before calling this; documents without a value are left
+    out of every group (and counted as ``ungrouped``).
+    """
     from . import tag
 
     cfg = config.graph
+    lexicon = tag.load_lexicon(config)
     counts = {d: io.read_json(outputs / ".state" / "graph" / f"{d}.json") for d in doc_ids}
-    G = build_graph(counts, tag.load_lexicon(config), min_weight=cfg.min_weight, max_evidence=cfg.max_evidence,
-                    seed=cfg.seed)
+    options = {"min_weight": cfg.min_weight, "max_evidence": cfg.max_evidence, "seed": cfg.seed}
+    G = build_graph(counts, lexicon, attributes=_attributes(cfg), **options)
     write_graph_files(G, outputs / "graph")
-    return {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "documents": len(doc_ids)}
+    result = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "documents": len(doc_ids)}
+    groups_dir = outputs / "graph" / "groups"
+    if not cfg.group_by:
+        shutil.rmtree(groups_dir, ignore_errors=True)
+        return result
+    documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
+    members: dict[str, list[str]] = {}
+    for d in doc_ids:
+        metadata = documents.get(d, {}).get("stages", {}).get("extract", {}).get("metadata")
+        value = group_of(metadata, cfg.group_by, cfg.group_pattern)
+        if value is not None:
+            members.setdefault(value, []).append(d)
+    rows, folders = [], {}
+    for value in sorted(members):
+        folder = group_folder(value)
+        folders.setdefault(folder, []).append(value)
+    for folder, values in sorted(folders.items()):
+        docs = sorted(d for v in values for d in members[v])
+        H = build_graph({d: counts[d] for d in docs}, lexicon,
+                        attributes={**_attributes(cfg), "group_by": cfg.group_by, "group": " | ".join(values)},
+                        **options)
+        write_graph_files(H, groups_dir / folder)
+        rows.append([" | ".join(values), folder, len(docs), H.number_of_nodes(), H.number_of_edges(), " ".join(docs)])
+    if groups_dir.is_dir():  # groups that no longer exist
+        for old in sorted(groups_dir.iterdir()):
+            if old.is_dir() and old.name not in folders:
+                shutil.rmtree(old)
+    io.write_text(groups_dir / "groups.csv", _csv(["group", "folder", "documents", "nodes", "edges", "doc_ids"], rows))
+    result.update(groups=len(folders), ungrouped=len(doc_ids) - sum(len(m) for m in members.values()))
+    return result
 
+
+# ---------------------------------------------------------------- reading and comparing graphs
 
 def load_graph(path: Path):
     """Read a graph written by this stage (.graphml, .gexf or .json)."""
@@ -227,7 +584,82 @@ def load_graph(path: Path):
 
     path = Path(path)
     if path.suffix == ".graphml":
-        return nx.read_graphml(path)
-    if path.suffix == ".gexf":
-        return nx.read_gexf(path)
-    return nx.node_link_graph(json.loads(path.read_text(encoding="utf-8")), edges="edges")
+        G = nx.read_graphml(path)
+    elif path.suffix == ".gexf":
+        G = nx.Graph(nx.read_gexf(path))
+        G.graph.pop("mode", None)
+        for _, _, d in G.edges(data=True):  # GEXF stores every weight as a float, and numbers edges
+            d.pop("id", None)
+            if isinstance(d.get("weight"), float) and d["weight"].is_integer():
+                d["weight"] = int(d["weight"])
+    else:
+        return nx.node_link_graph(json.loads(path.read_text(encoding="utf-8")), edges="edges")
+    for key in ("node_default", "edge_default"):  # added by networkx's readers
+        G.graph.pop(key, None)
+    return G
+
+
+def neighbours(G, node: str, *, sort: str = "weight") -> list[dict]:
+    """The neighbours of ``node``: one dict per edge (the neighbour's id and
+    labels, the edge's attributes, evidence parsed), strongest first by
+    ``sort`` (an edge attribute), ties by id."""
+    out = []
+    for other in G[node]:
+        e = dict(G.edges[node, other])
+        e["evidence"] = json.loads(e.get("evidence") or "[]")
+        o = G.nodes[other]
+        out.append({"id": other, **{k: o.get(k, "") for k in ("label_zh_hant", "label_zh_hans", "label_en")}, **e})
+    return sorted(out, key=lambda r: (-float(r.get(sort, 0)), r["id"]))
+
+
+def compare(a, b, *, measure: str = "weight") -> dict:
+    """What changed from graph ``a`` to graph ``b``.
+
+    Returns ``{"concepts": {"gained", "lost", "changed"}, "edges": {...}}``.
+    Gained and lost items are sorted by size (frequency for concepts,
+    ``measure`` for edges), largest first; changed items (frequency for
+    concepts, ``measure`` for edges) by the size of the change, then by id.
+    Each item is a dict with ``id`` (concept) or ``source``/``target`` (edge),
+    labels, ``a`` and ``b`` (None where absent) and ``delta``.
+    """
+    def label(G, n):
+        d = G.nodes[n]
+        return {"label_zh_hant": d.get("label_zh_hant", n), "label_en": d.get("label_en", n)}
+
+    def value(data, key):
+        v = data.get(key)
+        return float(v) if isinstance(v, float) else v
+
+    def sort(items, by):
+        return sorted(items, key=lambda r: (-abs(r[by]), r.get("id", ""), r.get("source", ""), r.get("target", "")))
+
+    out = {"concepts": {"gained": [], "lost": [], "changed": []}, "edges": {"gained": [], "lost": [], "changed": []}}
+    c = out["concepts"]
+    for n in set(b) - set(a):
+        f = value(b.nodes[n], "frequency") or 0
+        c["gained"].append({"id": n, **label(b, n), "a": None, "b": f, "delta": f})
+    for n in set(a) - set(b):
+        f = value(a.nodes[n], "frequency") or 0
+        c["lost"].append({"id": n, **label(a, n), "a": f, "b": None, "delta": -f})
+    for n in set(a) & set(b):
+        fa, fb = value(a.nodes[n], "frequency") or 0, value(b.nodes[n], "frequency") or 0
+        if fa != fb:
+            c["changed"].append({"id": n, **label(b, n), "a": fa, "b": fb, "delta": fb - fa})
+    edges_a = {tuple(sorted(e)): value(a.edges[e], measure) for e in a.edges}
+    edges_b = {tuple(sorted(e)): value(b.edges[e], measure) for e in b.edges}
+
+    def edge(e, G, va, vb):
+        s, t = e
+        return {"source": s, "target": t, "source_label": label(G, s)["label_zh_hant"],
+                "target_label": label(G, t)["label_zh_hant"], "a": va, "b": vb,
+                "delta": round((vb or 0) - (va or 0), 6)}
+
+    d = out["edges"]
+    d["gained"] = [edge(e, b, None, edges_b[e]) for e in set(edges_b) - set(edges_a)]
+    d["lost"] = [edge(e, a, edges_a[e], None) for e in set(edges_a) - set(edges_b)]
+    d["changed"] = [edge(e, b, edges_a[e], edges_b[e]) for e in set(edges_a) & set(edges_b)
+                    if abs((edges_b[e] or 0) - (edges_a[e] or 0)) > 1e-9]
+    for group in out.values():
+        for name in group:
+            group[name] = sort(group[name], "delta")
+    return out

@@ -1,115 +1,601 @@
-"""Stage 6, report: graph + manifest -> report/index.html, one self-contained
-page (no scripts, fonts or images from elsewhere: it works offline).
+"""Stage 6, report: graph + manifest + mentions -> report/index.html, plus a
+static figure report/graph.png and report/graph.svg.
 
-Everything that comes from a document is escaped with ``html.escape``; the
-graph picture is inline SVG laid out with networkx's seeded spring layout.
+``index.html`` is one self-contained page: the graph library (Cytoscape.js,
+vendored in ``report_assets/``), the page's own script and style and all data
+are inlined, so it opens from the file system with no network. It has an
+interactive graph (zoom, pan, search in any script, filters, a 繁 / 简 / EN
+label switch, a node's neighbours and mentions in context, an edge's evidence
+sentences) and tables of documents, concepts and edges.
+
+Document text is untrusted. Tables are escaped with ``html.escape``; the data
+for the script is JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` and so
+on (:func:`embed_json`), so no text can close the script element; the script
+puts text into the page with ``textContent`` only; and the page's
+Content-Security-Policy allows only the page's own two scripts (by hash), so
+even a tag that slipped through could not run.
+
+Reruns are byte-identical: no timestamps, every list sorted, the layout seeded,
+and nothing from the manifest's timings.
 """
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
 import html
+import io as _io
 import json
+import math
+import re
+import sys
 from pathlib import Path
 
 from . import io
 
 NAME = "report"
+ASSETS = Path(__file__).resolve().parent / "report_assets"
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf")
-CSS = """
-body{font-family:"Noto Sans CJK SC","WenQuanYi Zen Hei","Microsoft YaHei",sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;
-vertical-align:top}th{background:#f3f3f3}.num{text-align:right}svg{border:1px solid #ddd;max-width:100%;height:auto}
-.failed{color:#b00}small{color:#666}
-"""
+LABEL_KEYS = {"zh-Hant": "label_zh_hant", "zh-Hans": "label_zh_hans", "en": "label_en"}
+NODE_ATTRS = ("label_zh_hant", "label_zh_hans", "label_en", "category", "parent", "frequency", "doc_frequency",
+              "degree", "weighted_degree", "betweenness", "pagerank", "community")
+MEASURES = ("weight", "doc_frequency", "jaccard", "dice", "pmi", "npmi", "association_strength")
+EDGE_ATTRS = (*MEASURES, "evidence_count")
+OK_STATUSES = ("ok", "unchanged")  # "unchanged" is this run's bookkeeping; to a reader it is ok
+CJK_FONT_PACKAGE = "fonts-wqy-zenhei"  # the Debian package the project installs (.ci/run)
+FIGURE_LABELS = 80  # the static figure labels only the most frequent nodes, so it stays legible
 
 
-def _svg(G, seed: int, size: int = 900) -> str:
+# ---------------------------------------------------------------- data in
+
+def parse_evidence(value) -> list[dict]:
+    """An edge's evidence as a list, whether stored as a JSON string or a list.
+
+    >>> parse_evidence('[{"doc": "a", "page": 1, "sentence": 2, "snippet": "x"}]')[0]["doc"]
+    'a'
+    >>> parse_evidence("not json"), parse_evidence(None)
+    ([], [])
+    """
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _blank(value):
+    """JSON-safe attribute value; None, NaN and containers become ""."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    if isinstance(value, (int, float, str)):
+        return value
+    return ""
+
+
+def graph_data(node_link: dict) -> tuple[list[dict], list[dict]]:
+    """Nodes and edges of a node-link graph, with every known attribute present
+    (missing ones as ""), sorted by id and by (source, target).
+
+    >>> nodes, edges = graph_data({"nodes": [{"id": "b"}, {"id": "a", "frequency": 3}],
+    ...                            "edges": [{"source": "b", "target": "a", "weight": 2}]})
+    >>> [n["id"] for n in nodes], nodes[0]["frequency"], nodes[1]["frequency"]
+    (['a', 'b'], 3, '')
+    >>> edges[0]["source"], edges[0]["target"], edges[0]["npmi"], edges[0]["evidence"]
+    ('a', 'b', '', [])
+    """
+    nodes = []
+    for raw in node_link.get("nodes") or []:
+        if not isinstance(raw, dict) or "id" not in raw:
+            continue
+        node = {"id": str(raw["id"])}
+        node.update({key: _blank(raw.get(key)) for key in NODE_ATTRS})
+        nodes.append(node)
+    nodes.sort(key=lambda n: n["id"])
+    known = {n["id"] for n in nodes}
+    edges = []
+    for raw in node_link.get("edges", node_link.get("links")) or []:
+        if not isinstance(raw, dict):
+            continue
+        a, b = sorted((str(raw.get("source")), str(raw.get("target"))))
+        if a not in known or b not in known:
+            continue
+        edge = {"source": a, "target": b}
+        edge.update({key: _blank(raw.get(key)) for key in EDGE_ATTRS})
+        edge["evidence"] = [{k: _blank(item.get(k)) for k in ("doc", "page", "sentence", "snippet")}
+                            for item in parse_evidence(raw.get("evidence"))]
+        edges.append(edge)
+    edges.sort(key=lambda e: (e["source"], e["target"]))
+    return nodes, edges
+
+
+def _number(value, default=0.0) -> float:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def _component_layout(G, seed: int) -> dict:
+    """Positions of one connected component, in [-1, 1]."""
     import networkx as nx
 
-    if G.number_of_nodes() == 0:
-        return "<p>No concepts were found, so the graph is empty.</p>"
-    pos = nx.spring_layout(G, weight="weight", seed=seed)
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    pad = 60
-
-    def scale(v, lo, hi):
-        return pad + (v - lo) / ((hi - lo) or 1) * (size - 2 * pad)
-
-    xy = {n: (scale(pos[n][0], min(xs), max(xs)), scale(pos[n][1], min(ys), max(ys))) for n in G.nodes}
-    top = max((d["weight"] for _, _, d in G.edges(data=True)), default=1)
-    biggest = max(d["frequency"] for _, d in G.nodes(data=True))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
-             'role="img" aria-label="concept co-occurrence graph">']
-    for a, b, d in sorted(G.edges(data=True), key=lambda e: e[2]["weight"]):
-        (x1, y1), (x2, y2) = xy[a], xy[b]
-        parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#999" '
-                     f'stroke-opacity="0.5" stroke-width="{0.5 + 4 * d["weight"] / top:.2f}"/>')
-    for n, d in sorted(G.nodes(data=True)):
-        x, y = xy[n]
-        r = 4 + 14 * (d["frequency"] / biggest) ** 0.5
-        colour = PALETTE[d.get("community", 0) % len(PALETTE)]
-        label = html.escape(d.get("label_zh_hant") or n)
-        parts.append(f'<g><title>{html.escape(n)}: {html.escape(d.get("label_en", ""))}</title>'
-                     f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{colour}"/>'
-                     f'<text x="{x + r + 2:.1f}" y="{y + 4:.1f}" font-size="12">{label}</text></g>')
-    parts.append("</svg>")
-    return "\n".join(parts)
+    if len(G) == 1:
+        return {n: (0.0, 0.0) for n in G}
+    if len(G) <= 250:
+        # Kamada-Kawai on distances that shrink with the weight reads best for
+        # concept graphs (a dense core, with principles and sectors around it);
+        # it is deterministic (circular start) but O(n^2), so big graphs get springs
+        H = nx.Graph()
+        H.add_nodes_from(sorted(G))
+        H.add_edges_from((a, b, {"distance": 1 / (1 + d["weight"]) ** 0.5}) for a, b, d in sorted(G.edges(data=True)))
+        return nx.kamada_kawai_layout(H, weight="distance")
+    return nx.spring_layout(G, weight="weight", seed=seed, k=2 / len(G) ** 0.5, iterations=100)
 
 
-def render(G, documents: dict, *, title: str, top_n: int = 30, seed: int = 42) -> str:
-    """The report page as a string (pure: graph and manifest documents in, HTML out)."""
-    e = html.escape
+def layout(nodes: list[dict], edges: list[dict], *, seed: int = 42, size: int = 1000) -> dict:
+    """Node positions {id: (x, y)}, rounded, y growing downwards: the biggest
+    connected component fills a ``size`` square; smaller components and
+    isolated concepts follow in rows below it, so they do not fly off.
+
+    >>> layout([{"id": "a"}], [])
+    {'a': (500.0, 500.0)}
+    >>> pos = layout([{"id": "a"}, {"id": "b"}, {"id": "c"}], [{"source": "a", "target": "b", "weight": 1}])
+    >>> pos["c"][1] > max(pos["a"][1], pos["b"][1])
+    True
+    """
+    import networkx as nx
+
+    G = nx.Graph()
+    G.add_nodes_from(sorted(n["id"] for n in nodes))
+    G.add_edges_from((e["source"], e["target"], {"weight": max(_number(e["weight"], 1), 1e-9)}) for e in edges)
+    components = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(c)))
+    out = {}
+
+    def place(component, x0, y0, box):
+        raw = _component_layout(G.subgraph(component), seed)
+        xs = [p[0] for p in raw.values()]
+        ys = [p[1] for p in raw.values()]
+        for n, (x, y) in raw.items():
+            fx = (x - min(xs)) / (max(xs) - min(xs)) if max(xs) > min(xs) else 0.5
+            fy = (y - min(ys)) / (max(ys) - min(ys)) if max(ys) > min(ys) else 0.5
+            out[n] = (round(float(x0 + fx * box), 1), round(float(y0 + fy * box), 1))
+
+    if components:
+        place(components[0], 0, 0, size)
+    x, y, row = 0, size + 80, 0
+    for component in components[1:]:
+        cell = 200 if len(component) > 1 else 90
+        if x + cell > size + 1:
+            x, y, row = 0, y + row, 0
+        place(component, x + 20, y, cell - 60 if len(component) > 1 else 0)
+        x, row = x + cell, max(row, cell if len(component) > 1 else 70)
+    return out
+
+
+def kwic(text: str, mentions: list[dict], *, chars: int = 30) -> list[dict]:
+    """Mentions in context: ``chars`` characters either side, whitespace folded.
+
+    >>> kwic("我们要推进\\n智能制造。", [{"concept": "sm", "start": 6, "end": 10, "page": 2}], chars=3)
+    [{'concept': 'sm', 'page': 2, 'left': '推进 ', 'surface': '智能制造', 'right': '。'}]
+    """
+    out = []
+    for m in mentions:
+        try:
+            start, end = int(m["start"]), int(m["end"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not 0 <= start <= end <= len(text):
+            continue
+        out.append({"concept": str(m.get("concept", "")), "page": _blank(m.get("page")),
+                    "left": re.sub(r"\s+", " ", text[max(0, start - chars):start]),
+                    "surface": re.sub(r"\s+", " ", text[start:end]),
+                    "right": re.sub(r"\s+", " ", text[end:end + chars])})
+    return out
+
+
+def select_kwic(per_doc: dict[str, list[dict]], *, limit: int) -> dict[str, dict]:
+    """At most ``limit`` mentions per concept, taken in turn from each document
+    (sorted by id) so that one long document does not fill the list.
+
+    >>> per_doc = {"b": [{"concept": "x", "surface": "b1"}, {"concept": "x", "surface": "b2"}],
+    ...            "a": [{"concept": "x", "surface": "a1"}]}
+    >>> got = select_kwic(per_doc, limit=2)["x"]
+    >>> got["total"], [(i["doc"], i["surface"]) for i in got["items"]]
+    (3, [('a', 'a1'), ('b', 'b1')])
+    """
+    by_concept: dict[str, dict[str, list[dict]]] = {}
+    for doc in sorted(per_doc):
+        for item in per_doc[doc]:
+            by_concept.setdefault(item["concept"], {}).setdefault(doc, []).append(item)
+    result = {}
+    for concept in sorted(by_concept):
+        docs = by_concept[concept]
+        chosen, depth = [], 0
+        while len(chosen) < limit and any(depth < len(v) for v in docs.values()):
+            for doc in sorted(docs):
+                if depth < len(docs[doc]) and len(chosen) < limit:
+                    item = {k: v for k, v in docs[doc][depth].items() if k != "concept"}
+                    chosen.append({"doc": doc, **item})
+            depth += 1
+        result[concept] = {"total": sum(len(v) for v in docs.values()), "items": chosen}
+    return result
+
+
+def document_rows(documents: dict) -> list[dict]:
+    """Manifest documents -> table rows (no timings, no hashes), sorted by id.
+
+    >>> rows = document_rows({"b": {"status": "unchanged", "stages": {"extract": {"pages": 3, "ocr_pages": [2]}}},
+    ...                       "a": {"status": "failed", "reason": "bad <pdf>"}})
+    >>> [(r["id"], r["status"], r["reason"], r["pages"], r["ocr_pages"]) for r in rows]
+    [('a', 'failed', 'bad <pdf>', '', ''), ('b', 'ok', '', 3, '1 (2)')]
+    """
     rows = []
-    for doc_id, d in sorted(documents.items()):
-        convert = d.get("stages", {}).get("convert", {})
-        extract = d.get("stages", {}).get("extract", {})
-        status = "failed" if d.get("status") == "failed" else "ok"
-        rows.append(f'<tr class="{status}"><td>{e(doc_id)}</td><td>{e(str(convert.get("script") or ""))}</td>'
-                    f'<td>{e(str(convert.get("language", "")))}</td><td class="num">{extract.get("pages", "")}</td>'
-                    f'<td>{e(str(extract.get("engine", "")))}</td><td>{status}</td><td>{e(d.get("reason") or "")}</td>'
-                    "</tr>")
-    nodes = sorted(G.nodes(data=True), key=lambda n: (-n[1]["frequency"], n[0]))[:top_n]
-    concept_rows = [f'<tr><td>{e(n)}</td><td>{e(d["label_zh_hant"])}</td><td>{e(d["label_zh_hans"])}</td>'
-                    f'<td>{e(d["label_en"])}</td><td>{e(d["category"])}</td><td class="num">{d["frequency"]}</td>'
-                    f'<td class="num">{d["doc_frequency"]}</td><td class="num">{d["degree"]}</td></tr>'
-                    for n, d in nodes]
-    edges = sorted(G.edges(data=True), key=lambda x: (-x[2]["weight"], x[0], x[1]))[:top_n]
+    for doc_id in sorted(documents):
+        d = documents[doc_id] if isinstance(documents[doc_id], dict) else {}
+        stages = d.get("stages") if isinstance(d.get("stages"), dict) else {}
+        extract = stages.get("extract") if isinstance(stages.get("extract"), dict) else {}
+        convert = stages.get("convert") if isinstance(stages.get("convert"), dict) else {}
+        status = str(d.get("status") or "")
+        ocr = extract.get("ocr_pages")
+        if isinstance(ocr, list):
+            pages = [str(p) for p in ocr]
+            ocr_text = f"{len(pages)} ({', '.join(pages[:10])}{', ...' if len(pages) > 10 else ''})" if pages else ""
+        else:
+            ocr_text = _blank(ocr)
+        rows.append({"id": doc_id, "script": _blank(convert.get("script")), "language": _blank(convert.get("language")),
+                     "pages": _blank(extract.get("pages")), "engine": _blank(extract.get("engine")),
+                     "ocr_pages": ocr_text, "status": "ok" if status in OK_STATUSES else status,
+                     "reason": _blank(d.get("reason"))})
+    return rows
+
+
+def embed_json(data) -> str:
+    """JSON for a ``<script type="application/json">`` element: ``<``, ``>``, ``&``
+    and the two JavaScript line separators are escaped, so no string in it can
+    end the element or start a comment.
+
+    >>> embed_json({"t": "</script><b>&"})
+    '{"t":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                       ("\u2029", "\\u2029")):
+        text = text.replace(char, code)
+    return text
+
+
+# ---------------------------------------------------------------- static figure
+
+def find_cjk_font(families) -> str | None:
+    """Path of the first installed font among ``families``, or None."""
+    import logging
+
+    from matplotlib import font_manager
+
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # "failed to find font weight normal ..." is noise: any weight will do
+    try:
+        for family in families:
+            try:
+                return font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            except ValueError:
+                continue
+    finally:
+        logger.setLevel(level)
+    return None
+
+
+def colour_of(value, values: list) -> str:
+    """Palette colour of a community number or category (grey when unknown).
+
+    >>> colour_of(11, []), colour_of("", []), colour_of("sector", ["foundation", "sector"])
+    ('#ff7f0e', '#bbbbbb', '#ff7f0e')
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return PALETTE[value % len(PALETTE)]
+    if value in values and value != "":
+        return PALETTE[values.index(value) % len(PALETTE)]
+    return "#bbbbbb"
+
+
+def draw_figure(nodes: list[dict], edges: list[dict], pos: dict, *, fonts=("WenQuanYi Zen Hei",),
+                labels: str = "zh-Hant") -> tuple[bytes, bytes, str | None]:
+    """The graph as PNG and SVG bytes (same layout as the page), and a warning
+    when no CJK font was found; then labels are English so the figure stays readable."""
+    import warnings
+
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    font = find_cjk_font(fonts)
+    warning = None
+    label_key = LABEL_KEYS[labels]
+    if font is None:
+        warning = (f"no CJK font found (tried {', '.join(fonts)}); install the Debian package {CJK_FONT_PACKAGE}. "
+                   "graph.png and graph.svg were drawn with English labels")
+        label_key = "label_en"
+    prop = FontProperties(fname=font) if font else FontProperties(family="DejaVu Sans")
+    xs = [x for x, _ in pos.values()] or [0, 1000]
+    ys = [y for _, y in pos.values()] or [0, 1000]
+    left, right, top_y, bottom = min(xs) - 80, max(xs) + 80, min(ys) - 50, max(ys) + 70
+    width = 12
+    height = min(max(width * (bottom - top_y) / (right - left), 4), 24)
+    fig = Figure(figsize=(width, round(height, 2)), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    if not nodes:
+        ax.text(0.5, 0.5, "no concepts found", ha="center", va="center", fontproperties=prop, fontsize=16)
+    else:
+        weights = [_number(e["weight"], 1) for e in edges]
+        top = max(weights, default=1) or 1
+        segments = [(pos[e["source"]], pos[e["target"]]) for e in edges]
+        ax.add_collection(LineCollection(segments, linewidths=[0.4 + 4 * w / top for w in weights],
+                                         colors="#999999", alpha=0.45, zorder=1))
+        biggest = max((_number(n["frequency"], 1) for n in nodes), default=1) or 1
+        communities = sorted({n["community"] for n in nodes}, key=str)
+        xs = [pos[n["id"]][0] for n in nodes]
+        ys = [pos[n["id"]][1] for n in nodes]
+        sizes = [30 + 900 * (_number(n["frequency"], 1) / biggest) ** 0.5 for n in nodes]
+        ax.scatter(xs, ys, s=sizes, c=[colour_of(n["community"], communities) for n in nodes],
+                   edgecolors="white", linewidths=0.8, zorder=2)
+        ranked = sorted(nodes, key=lambda n: (-_number(n["frequency"]), n["id"]))[:FIGURE_LABELS]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Glyph ... missing from font": the warning above says why
+            for n in ranked:
+                x, y = pos[n["id"]]
+                ax.text(x, y + 12, str(n[label_key] or n["id"]), fontproperties=prop, fontsize=9, ha="center",
+                        va="top", zorder=3, color="#222222")
+        ax.set_xlim(left, right)
+        ax.set_ylim(bottom, top_y)  # y grows downwards, as on the page
+    png, svg = _io.BytesIO(), _io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.savefig(png, format="png", metadata={"Software": None})
+        with matplotlib.rc_context({"svg.hashsalt": "policy-pipeline", "svg.fonttype": "path"}):
+            fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    return png.getvalue(), svg.getvalue(), warning
+
+
+# ---------------------------------------------------------------- page
+
+def _asset(name: str) -> str:
+    text = (ASSETS / name).read_text(encoding="utf-8")
+    if re.search(r"</script|<!--", text, re.I):
+        raise ValueError(f"{ASSETS / name}: contains '</script' or '<!--' and cannot be inlined")
+    return text
+
+
+def _csp_hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
+
+
+def _cell(value, cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<td{attr}>{html.escape(str(value))}</td>"
+
+
+def _table(headers: list[str], rows: list[list], numeric=(), row_classes=None) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    classes = row_classes or [""] * len(rows)
+    body = "\n".join((f'<tr class="{cls}">' if cls else "<tr>")
+                     + "".join(_cell(v, "num" if i in numeric else "") for i, v in enumerate(row)) + "</tr>"
+                     for row, cls in zip(rows, classes))
+    return f'<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>'
+
+
+def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str, top_n: int = 30,
+           positions: dict | None = None, kwic_data: dict | None = None, kwic_limit: int = 20,
+           never_found: list[dict] = (), candidates: tuple[list[str], list[list[str]]] | None = None,
+           candidates_name: str = "candidates.csv", figure_svg: bytes = b"", figure_warning: str | None = None,
+           labels: str = "zh-Hant", aliases: dict | None = None) -> str:
+    """The report page as a string (pure: data in, HTML out).
+
+    >>> page = render([{"id": "x", "label_en": "<b>"}], [], {}, title="t")
+    >>> "<b>" in page, "&lt;b&gt;" in page
+    (False, True)
+    """
+    e = html.escape
+    nodes = [{**{k: "" for k in NODE_ATTRS}, **n} for n in nodes]
+    edges = [{**{k: "" for k in EDGE_ATTRS}, "evidence": [], **ed} for ed in edges]
+    positions = positions or {}
+    kwic_data = kwic_data or {}
+    label_of = {n["id"]: n["label_zh_hant"] or n["id"] for n in nodes}
+    data = {
+        "labels": LABEL_KEYS[labels],
+        "measures": [m for m in MEASURES if any(isinstance(ed.get(m), (int, float)) for ed in edges)] or ["weight"],
+        "kwic_limit": kwic_limit,
+        "nodes": [{**n, "x": positions.get(n["id"], (0, 0))[0], "y": positions.get(n["id"], (0, 0))[1],
+                   "aliases": list((aliases or {}).get(n["id"], ()))} for n in nodes],
+        "edges": edges,
+        "kwic": kwic_data,
+    }
+    app, library = _asset("app.js"), _asset("cytoscape.min.js")
+    csp = (f"default-src 'none'; script-src {_csp_hash(library)} {_csp_hash(app)}; style-src 'unsafe-inline'; "
+           "img-src data:")
+
+    doc_rows = document_rows(documents)
+    failed = sum(r["status"] == "failed" for r in doc_rows)
+    documents_table = _table(["document", "script", "language", "pages", "engine", "OCR pages", "status", "reason"],
+                             [[r["id"], r["script"], r["language"], r["pages"], r["engine"], r["ocr_pages"],
+                               r["status"], r["reason"]] for r in doc_rows], numeric={3},
+                             row_classes=["failed" if r["status"] == "failed" else "" for r in doc_rows])
+    top = sorted(nodes, key=lambda n: (-_number(n["frequency"]), n["id"]))[:top_n]
+    concepts_table = _table(["id", "繁", "简", "EN", "category", "mentions", "documents", "degree", "pagerank",
+                             "community"],
+                            [[n["id"], n["label_zh_hant"], n["label_zh_hans"], n["label_en"], n["category"],
+                              n["frequency"], n["doc_frequency"], n["degree"], n["pagerank"], n["community"]]
+                             for n in top], numeric={5, 6, 7, 8, 9})
     edge_rows = []
-    for a, b, d in edges:
-        evidence = json.loads(d["evidence"])
-        items = "".join(f"<li><small>{e(ev['doc'])} p.{ev['page']} s.{ev['sentence']}</small> {e(ev['snippet'])}</li>"
-                        for ev in evidence[:3])
-        edge_rows.append(f'<tr><td>{e(G.nodes[a]["label_zh_hant"])} — {e(G.nodes[b]["label_zh_hant"])}<br>'
-                         f'<small>{e(a)} — {e(b)}</small></td><td class="num">{d["weight"]}</td>'
-                         f'<td class="num">{d["npmi"]}</td><td><ul>{items}</ul></td></tr>')
+    for ed in sorted(edges, key=lambda x: (-_number(x["weight"]), x["source"], x["target"]))[:top_n]:
+        evidence = "".join(f"<li><small>{e(str(ev['doc']))} p.{e(str(ev['page']))} s.{e(str(ev['sentence']))}"
+                           f"</small> {e(str(ev['snippet']))}</li>" for ev in ed["evidence"][:3])
+        edge_rows.append(f"<tr><td>{e(label_of[ed['source']])} — {e(label_of[ed['target']])}<br>"
+                         f"<small>{e(ed['source'])} — {e(ed['target'])}</small></td>{_cell(ed['weight'], 'num')}"
+                         f"{_cell(ed['doc_frequency'], 'num')}{_cell(ed['npmi'], 'num')}"
+                         f"{_cell(ed['evidence_count'], 'num')}<td><ul>{evidence}</ul></td></tr>")
+    edges_table = ("<table>\n<thead><tr><th>pair</th><th>weight</th><th>documents</th><th>NPMI</th>"
+                   "<th>co-occurrences</th><th>evidence (first 3)</th></tr></thead>\n<tbody>\n"
+                   + "\n".join(edge_rows) + "\n</tbody>\n</table>")
+    if never_found:
+        never_table = _table(["id", "繁", "简", "EN", "category", "parent"],
+                             [[c["id"], c["zh_hant"], c["zh_hans"], c["en"], c["category"], c["parent"]]
+                              for c in never_found])
+    else:
+        never_table = "<p>Every concept of the dictionary was found at least once.</p>"
+    if candidates is None:
+        candidates_html = (f"<p class=\"placeholder\">No candidate list yet: <code>{e(candidates_name)}</code> is not "
+                           "in the outputs. Discovering candidate new terms (frequent words that no dictionary "
+                           "concept covers) is planned; when the pipeline writes that file, its first rows show "
+                           "here.</p>")
+    else:
+        header, rows = candidates
+        shown = rows[:top_n]
+        candidates_html = (f"<p>The first {len(shown)} of {len(rows)} rows of <code>{e(candidates_name)}</code>.</p>"
+                           + _table(header, shown))
+    if figure_svg:
+        svg = figure_svg.decode("utf-8")
+        svg = svg[svg.find("<svg"):]  # drop the XML declaration and doctype: this is inline SVG
+        figure_html = f'<div class="figure">{svg}</div>'
+    else:
+        figure_html = "<p>No figure.</p>"
+    if figure_warning:
+        figure_html = f'<p class="warning">Warning: {e(figure_warning)}.</p>' + figure_html
+    summary = (f"{len(nodes)} concepts, {len(edges)} co-occurrence edges, {len(doc_rows)} documents"
+               + (f" ({failed} failed)" if failed else "") + ".")
     return f"""<!DOCTYPE html>
-<html lang="zh-Hant"><head><meta charset="utf-8"><title>{e(title)}</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<style>{CSS}</style></head><body>
+<html lang="zh-Hant"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title>
+<style>{_asset("report.css")}</style></head><body>
 <h1>{e(title)}</h1>
-<p>{G.number_of_nodes()} concepts, {G.number_of_edges()} co-occurrence edges, {len(documents)} documents.</p>
+<p>{e(summary)} Everything on this page is inside this one file; it needs no network.</p>
+<nav><a href="#explore">graph</a> · <a href="#documents">documents</a> · <a href="#concepts">top concepts</a> ·
+<a href="#edges">top edges</a> · <a href="#never-found">concepts never found</a> ·
+<a href="#candidates">candidate new terms</a> · <a href="#figure">static figure</a></nav>
+<section id="explore">
 <h2>Concept graph</h2>
-{_svg(G, seed)}
-<h2>Documents</h2>
-<table><tr><th>document</th><th>script</th><th>language</th><th>pages</th><th>engine</th><th>status</th><th>reason</th></tr>
-{''.join(rows)}</table>
-<h2>Top concepts</h2>
-<table><tr><th>id</th><th>繁</th><th>简</th><th>EN</th><th>category</th><th>mentions</th><th>documents</th><th>degree</th></tr>
-{''.join(concept_rows)}</table>
-<h2>Top edges, with evidence</h2>
-<table><tr><th>pair</th><th>weight</th><th>NPMI</th><th>evidence</th></tr>
-{''.join(edge_rows)}</table>
+<noscript><p>The interactive graph needs JavaScript; the tables and the static figure below do not.</p></noscript>
+<div id="explorer">
+<div id="controls">
+<label for="search">Search (繁, 简, EN or id)</label>
+<input id="search" type="search" autocomplete="off" placeholder="四基, 智能制造, robots ...">
+<ul id="search-results"></ul>
+<fieldset id="script-switch"><legend>Labels</legend>
+<label><input type="radio" name="script" value="label_zh_hant" id="script-zh_hant"> 繁</label>
+<label><input type="radio" name="script" value="label_zh_hans" id="script-zh_hans"> 简</label>
+<label><input type="radio" name="script" value="label_en" id="script-en"> EN</label>
+</fieldset>
+<label for="colour-by">Colour by</label>
+<select id="colour-by"><option value="community">community</option><option value="category">category</option></select>
+<label for="edge-measure">Edge width by</label>
+<select id="edge-measure"></select>
+<label for="min-weight">Minimum weight: <output id="min-weight-value">1</output></label>
+<input id="min-weight" type="range" min="1" max="1" value="1" step="1">
+<fieldset id="filter-category"><legend>Categories</legend></fieldset>
+<fieldset id="filter-community"><legend>Communities</legend></fieldset>
+<button id="reset" type="button">Reset view</button>
+</div>
+<div id="cy" role="img" aria-label="interactive concept co-occurrence graph"></div>
+<div id="details"><p class="hint">Click a concept for its neighbours and its mentions in context, or a line
+for the sentences where the two concepts occur together. Scroll to zoom, drag to pan.</p></div>
+</div>
+<p><small>Node size: mentions. Mentions in context: at most {kwic_limit} per concept are kept in this page, taken in
+turn from each document; all mentions are in <code>tags/</code>. Evidence: the sentences kept per edge
+(<code>graph.max_evidence</code>); the count of all co-occurrences is shown beside them.</small></p>
+</section>
+<section id="documents"><h2>Documents</h2>
+{documents_table}</section>
+<section id="concepts"><h2>Top concepts</h2>
+<p>The {len(top)} most mentioned of {len(nodes)} concepts.</p>
+{concepts_table}</section>
+<section id="edges"><h2>Top edges</h2>
+<p>The {len(edge_rows)} heaviest of {len(edges)} edges; weight is the number of windows holding both concepts.</p>
+{edges_table}</section>
+<section id="never-found"><h2>Concepts never found</h2>
+<p>{len(never_found)} concepts of the dictionary have no mention in any document.</p>
+{never_table}</section>
+<section id="candidates"><h2>Candidate new terms</h2>
+{candidates_html}</section>
+<section id="figure"><h2>Static figure</h2>
+<p>The same layout for papers and slides: <a href="graph.svg">graph.svg</a> (vector) and
+<a href="graph.png">graph.png</a> beside this page. Colour: community; labels: the {FIGURE_LABELS} most mentioned
+concepts.</p>
+{figure_html}</section>
+<script type="application/json" id="report-data">{embed_json(data)}</script>
+<script>{library}</script>
+<script>{app}</script>
 </body></html>
 """
 
 
-def run(config, outputs: Path) -> dict:
-    from . import graph
+# ---------------------------------------------------------------- I/O
 
-    G = graph.load_graph(outputs / "graph" / "cooccurrence.json")
-    documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
-    page = render(G, documents, title=config.report.title, top_n=config.report.top_n, seed=config.graph.seed)
-    io.write_text(outputs / "report" / "index.html", page)
-    return {"bytes": len(page.encode())}
+def _read_jsonl(path: Path) -> list[dict]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []
+    out = []
+    for line in lines:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            out.append(item)
+    return out
+
+
+def _read_candidates(outputs: Path, name: str):
+    path = outputs / name
+    if not path.is_file():
+        return None
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def run(config, outputs: Path) -> dict:
+    from . import tag
+
+    cfg = config.report
+    node_link = io.read_json(outputs / "graph" / "cooccurrence.json", default={}) or {}
+    nodes, edges = graph_data(node_link)
+    documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {}) or {}
+    per_doc = {}
+    for doc_id, d in sorted(documents.items()):
+        if not isinstance(d, dict) or d.get("status") not in OK_STATUSES:
+            continue
+        try:
+            text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            continue
+        per_doc[doc_id] = kwic(text, _read_jsonl(outputs / "tags" / f"{doc_id}.jsonl"), chars=cfg.kwic_chars)
+    lexicon = tag.load_lexicon(config)
+    found = {n["id"] for n in nodes}
+    never = [{"id": c.id, "zh_hant": c.zh_hant, "zh_hans": c.zh_hans, "en": c.en, "category": c.category,
+              "parent": c.parent} for c in lexicon.concepts.values() if c.id not in found]
+    aliases = {c.id: sorted({*c.aliases, *c.aliases_en}) for c in lexicon.concepts.values() if c.id in found}
+    positions = layout(nodes, edges, seed=config.graph.seed)
+    png, svg, warning = draw_figure(nodes, edges, positions, fonts=cfg.figure_fonts, labels=cfg.labels)
+    page = render(nodes, edges, documents, title=cfg.title, top_n=cfg.top_n, positions=positions,
+                  kwic_data=select_kwic(per_doc, limit=cfg.kwic_per_concept), kwic_limit=cfg.kwic_per_concept,
+                  never_found=never, candidates=_read_candidates(outputs, cfg.candidates),
+                  candidates_name=cfg.candidates, figure_svg=svg, figure_warning=warning, labels=cfg.labels,
+                  aliases=aliases)
+    folder = outputs / "report"
+    io.write_bytes(folder / "graph.png", png)
+    io.write_bytes(folder / "graph.svg", svg)
+    io.write_text(folder / "index.html", page)
+    if warning:
+        print(f"warning: report: {warning}", file=sys.stderr)
+    return {"bytes": len(page.encode()), "warnings": [warning] if warning else []}

@@ -16,6 +16,7 @@ status, failure reason and what each stage recorded.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import importlib
 import os
 import sys
@@ -25,13 +26,13 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, io
-from .errors import DocumentError
+from .errors import DocumentError, UsageError
 
 STAGE_ORDER = ("extract", "convert", "segment", "tag", "graph")
 DEPENDENCIES = ("jieba", "pdfplumber", "pdfminer.six", "pypdfium2", "spacy", "networkx", "opencc", "tqdm")
 # Library versions that are part of a stage's cache key: an upgrade that can
 # change results redoes the stage.
-STAGE_LIBRARIES = {"extract": ("pdfplumber", "pdfminer.six"), "convert": ("opencc",),
+STAGE_LIBRARIES = {"extract": ("pdfplumber", "pdfminer.six", "pypdfium2"), "convert": ("opencc",),
                    "segment": ("jieba", "spacy", "opencc"), "tag": ("opencc",), "graph": ("networkx",)}
 
 
@@ -42,6 +43,8 @@ class Context:
     outputs: Path
     jobs: int = 1
     quiet: bool = False
+    executor: str = "local"  # "local" (processes on this machine) or "dask"
+    scheduler: str = ""  # address of the Dask scheduler, for executor "dask"
 
     @property
     def interactive(self) -> bool:
@@ -145,8 +148,36 @@ def sync_corpus(ctx: Context, manifest: Manifest) -> None:
                      mtime_ns=st.st_mtime_ns)
 
 
-def run_stage(ctx: Context, stage: str, manifest: Manifest) -> dict:
-    """Run one per-document stage over every document that needs it."""
+@contextlib.contextmanager
+def open_executor(ctx: Context):
+    """Where per-document work runs: None (in this process, for --jobs 1), a
+    local process pool shared by all stages of a run (each worker loads jieba,
+    OpenCC and spaCy once), or a Dask distributed cluster.
+
+    On a cluster every worker must import this package and see the same
+    corpus and outputs folders (a shared file system).
+    """
+    if ctx.executor == "dask":
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UsageError("--executor dask needs the 'distributed' package: pip install -e '.[dask]'") from None
+        try:
+            client = Client(ctx.scheduler, timeout="10s")
+        except OSError as exc:
+            raise UsageError(f"--scheduler {ctx.scheduler}: cannot reach the Dask scheduler ({exc})") from None
+        with client:
+            yield client.get_executor()
+    elif ctx.jobs > 1:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=ctx.jobs) as pool:
+            yield pool
+    else:
+        yield None
+
+
+def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> dict:
+    """Run one per-document stage over every document that needs it, in
+    ``executor`` (see :func:`open_executor`) or in this process."""
     config = ctx.config
     first = stage == STAGE_ORDER[0]
     if first:
@@ -176,7 +207,6 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest) -> dict:
     counts = {"stage": stage, "documents": len(candidates), "redone": len(todo), "failed": 0, "failed_ids": [],
               "warnings": []}
     started = time.perf_counter()
-    jobs = min(ctx.jobs, len(todo))
     with _progress(ctx, len(todo), stage) as bar:
         def done(doc_id, key, record, reason):
             entry = manifest.documents[doc_id]
@@ -199,17 +229,16 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest) -> dict:
             entry["path"] = str(ctx.corpus / entry["source"])
             return entry
 
-        if jobs <= 1:
+        if executor is None or len(todo) <= 1:
             for doc_id, key in todo:
                 _, record, reason = _call(stage, doc_id, work_entry(doc_id), config, ctx.outputs)
                 done(doc_id, key, record, reason)
         else:
             keys = dict(todo)
-            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_call, stage, d, work_entry(d), config, ctx.outputs) for d, _ in todo]
-                for future in concurrent.futures.as_completed(futures):
-                    doc_id, record, reason = future.result()
-                    done(doc_id, keys[doc_id], record, reason)
+            futures = [executor.submit(_call, stage, d, work_entry(d), config, ctx.outputs) for d, _ in todo]
+            for future in concurrent.futures.as_completed(futures):
+                doc_id, record, reason = future.result()
+                done(doc_id, keys[doc_id], record, reason)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return counts
 
@@ -223,3 +252,23 @@ def _outputs_exist(outputs: Path, stage: str, doc_id: str, record: dict) -> bool
                 "tag": [f"tags/{doc_id}.jsonl"],
                 "graph": [f"graph/docs/{doc_id}.graphml", f".state/graph/{doc_id}.json"]}[stage]
     return all(os.path.exists(outputs / p) for p in expected)
+
+
+def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str:
+    """Cache key of a corpus-level step (the merged graph, the report): its own
+    code and config, the dictionary, and every document's stage keys and status.
+    When it is unchanged the step's outputs are already up to date."""
+    module = importlib.import_module(f"pipeline.{step}")
+    from . import tag
+
+    parts = [step, upstream, io.code_hash(module.__file__), config.section_hash(step), tag.lexicon_hash(config)]
+    if step == "report":  # the page also inlines its assets and shows the candidate terms
+        assets = sorted((Path(module.__file__).parent / "report_assets").glob("*"))
+        parts += [io.code_hash(p) for p in assets if p.is_file()]
+        candidates = Path(manifest.path).parent / config.report.candidates
+        parts.append(io.code_hash(candidates) if candidates.is_file() else "no candidates")
+    for doc_id, entry in sorted(manifest.documents.items()):
+        failed = entry.get("status") == "failed"
+        keys = ",".join(f"{s}={r.get('key')}" for s, r in sorted(entry.get("stages", {}).items()))
+        parts.append(f"{doc_id}|{failed}|{entry.get('reason') if failed else ''}|{keys}")
+    return io.sha256_text(*parts)

@@ -1,11 +1,17 @@
 """Stage 3, segment: text/<doc>.txt -> segmented/<doc>.txt (one sentence per
 line, tokens separated by one space, in the document's own script).
 
-Chinese is converted to the analysis script (zh-Hans, jieba's dictionary) with
-the same length, segmented by a project-owned jieba ``Tokenizer`` that knows
-every dictionary alias as a word, and the tokens are cut from the original
-text at the same offsets. English goes through a blank spaCy English pipeline.
-Both produce spaCy ``Doc`` objects whose token ``norm_`` is the analysis form.
+Chinese paragraphs are converted to the analysis script (zh-Hans, the script
+of jieba's dictionary) with an offset map (:func:`pipeline.convert.analysis_view`),
+segmented by a project-owned jieba ``Tokenizer`` that knows every dictionary
+alias as a word, and the tokens are cut from the original characters: a
+Traditional text and its Simplified conversion get the same boundaries.
+English paragraphs go through a blank spaCy English pipeline with a
+sentencizer and a lemmatizer that needs no downloaded model (lemminflect).
+
+The container is a spaCy ``Doc`` per paragraph: ``token.text`` is the original,
+``token.norm_`` the analysis form (the Simplified word, or the lower-case
+English word) and ``token.lemma_`` the lemma (English) or the analysis form.
 """
 
 from __future__ import annotations
@@ -14,14 +20,23 @@ import functools
 import logging
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import convert, io
 
 NAME = "segment"
 HAN = convert.HAN
-# A sentence ends after 。！？；!? (and any closing quotes or brackets right after them).
-SENTENCE_END = re.compile(r"[。！？；!?]+[」』”’）》】\)\]\"']*|(?<=[a-z0-9\)])\.(?=\s+[A-Z\"“(])")
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
+# A Chinese sentence ends after 。！？； (and ASCII !?), with any closing quotes
+# or brackets right after them; an English one at a full stop between a
+# lower-case letter, digit or bracket and a capital (inside mixed paragraphs).
+SENTENCE_END = re.compile(r"[。！？；!?]+[」』”’）》】〕\)\]\"']*|(?<=[a-z0-9\)])\.(?=\s+[A-Z\"“(])")
+# jieba cuts a text into runs of these characters (its re_han_default) before
+# it looks words up, so an alias holding anything else (brackets, spaces,
+# punctuation: 核心基础零部件（元器件）) can never be one token.
+JIEBA_WORD_CHARS = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
+paragraph_spans = convert.paragraph_spans
 
 
 def split_sentences(paragraph: str) -> list[tuple[int, int]]:
@@ -36,15 +51,15 @@ def split_sentences(paragraph: str) -> list[tuple[int, int]]:
         spans.append((start, match.end()))
         start = match.end()
     spans.append((start, len(paragraph)))
-    out = []
-    for s, e in spans:
-        while s < e and paragraph[s].isspace():
-            s += 1
-        while e > s and paragraph[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    return [t for t in (_trim(paragraph, s, e) for s, e in spans) if t]
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int] | None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return (s, e) if e > s else None
 
 
 @functools.lru_cache(maxsize=None)
@@ -64,13 +79,46 @@ def tokenizer(cache_dir: str, words: tuple[str, ...], hmm: bool):
     return tk
 
 
+@functools.lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """The lemma of an English word without context, from lemminflect's
+    tables (nouns first, as policy terms are mostly nouns); the lower-case
+    word when it has none.
+
+    >>> lemma("technologies"), lemma("Foundations"), lemma("Made"), lemma("2025")
+    ('technology', 'foundation', 'make', '2025')
+    """
+    import lemminflect
+
+    lower = word.lower()
+    if not lower.isalpha():
+        return lower
+    found = lemminflect.getAllLemmas(lower)
+    for upos in ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "AUX"):
+        if upos in found:
+            return found[upos][0]
+    return lower
+
+
+def _lemmatize(doc):
+    for token in doc:
+        if not token.is_space and not token.is_punct:
+            token.lemma_ = lemma(token.text)
+    return doc
+
+
 @functools.lru_cache(maxsize=None)
 def english():
-    """A blank spaCy English pipeline with a rule-based sentencizer (no model download)."""
+    """A blank spaCy English pipeline: rule-based sentencizer and a lookup
+    lemmatizer (lemminflect's tables, ~1 MB; no model download)."""
     import spacy
+    from spacy.language import Language
 
+    if "policy_lemmatizer" not in Language.factories:
+        Language.component("policy_lemmatizer", func=_lemmatize)
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("policy_lemmatizer")
     return nlp
 
 
@@ -81,68 +129,183 @@ def _vocab():
     return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}}).vocab
 
 
-def segment_chinese(original: str, analysis: str, tk, hmm: bool):
-    """A spaCy Doc of ``original`` cut where jieba cuts ``analysis`` (same
-    length); each token's ``norm_`` is its analysis form."""
+@functools.lru_cache(maxsize=None)
+def stopwords(language: str) -> frozenset[str]:
+    """The stopword list of ``language`` (zh: Simplified and Traditional forms; en: lower case).
+
+    >>> "的" in stopwords("zh"), "這些" in stopwords("zh"), "the" in stopwords("en")
+    (True, True, True)
+    """
+    path = LEXICON_DIR / f"stopwords-{language}.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def is_word(token) -> bool:
+    """A token that counts as a word: not punctuation, not whitespace."""
+    return not (token.is_punct or token.is_space or (len(token.text) == 1 and not token.text.isalnum()))
+
+
+def is_keyword(token) -> bool:
+    """A word that is not a stopword (by its analysis form or lemma)."""
+    if not is_word(token):
+        return False
+    if HAN.search(token.text):
+        return token.norm_ not in stopwords("zh")
+    return token.lemma_ not in stopwords("en") and token.lower_ not in stopwords("en")
+
+
+@dataclass
+class Paragraph:
+    """One paragraph as a spaCy Doc whose ``doc.text`` equals the paragraph,
+    with its offset in the text and its sentences as token index ranges."""
+    start: int
+    doc: object  # spacy.tokens.Doc
+    sentences: list  # [(first token, end token), ...]
+
+    def sentence_spans(self) -> list[tuple[int, int]]:
+        """(start, end) offsets of the sentences in the whole text (whitespace trimmed)."""
+        out = []
+        for i, j in self.sentences:
+            span = self.doc[i:j]
+            trimmed = _trim(self.doc.text, span.start_char, span.end_char)
+            out.append((self.start + trimmed[0], self.start + trimmed[1]))
+        return out
+
+    def sentence_tokens(self) -> list[list[str]]:
+        return [[t.text for t in self.doc[i:j] if not t.is_space] for i, j in self.sentences]
+
+
+def _cut(analysis: str, view, a0: int, tk, hmm: bool) -> list[tuple[int, int, str]]:
+    """(start, end, analysis form) of jieba's tokens of ``analysis`` (which
+    starts at converted offset ``a0``), as original offsets: a cut inside a
+    phrase whose conversion changed length moves to the phrase's edge."""
+    pieces = list(tk.cut(analysis, HMM=hmm))
+    if view.same_length:
+        out, pos = [], a0
+        for piece in pieces:
+            out.append((pos, pos + len(piece), piece))
+            pos += len(piece)
+        return out
+    cuts, pos = [a0], a0
+    for piece in pieces:
+        pos += len(piece)
+        if view.is_boundary(pos) or pos == a0 + len(analysis):
+            cuts.append(pos)
+    out = []
+    for k in range(len(cuts) - 1):
+        s, e = view.to_original(cuts[k], cuts[k + 1])
+        if e > s:
+            out.append((s, e, view.converted[cuts[k]:cuts[k + 1]]))
+    return out
+
+
+def _chinese_paragraph(text: str, start: int, end: int, view, tk, hmm: bool) -> Paragraph:
+    """A Chinese (or mixed) paragraph: sentences by punctuation, Han sentences
+    by jieba on the analysis text, Latin-only sentences by spaCy's English tokenizer."""
     from spacy.tokens import Doc
 
-    words, norms, spaces = [], [], []
-    pos = 0
-    for piece in tk.cut(analysis, HMM=hmm):
-        start, end = pos, pos + len(piece)
-        pos = end
-        if piece.isspace():
-            if spaces:
+    paragraph = text[start:end]
+    words, spaces, norms, lemmas, sentences = [], [], [], [], []
+    pos = start
+
+    def add(s: int, e: int, norm: str, lem: str | None = None):
+        nonlocal pos
+        if s > pos:  # whitespace between tokens
+            gap = text[pos:s]
+            if gap == " " and words and not spaces[-1]:
                 spaces[-1] = True
-            continue
-        words.append(original[start:end])
-        norms.append(piece)
-        spaces.append(False)
-    doc = Doc(_vocab(), words=words, spaces=spaces)
+            else:
+                words.append(gap), spaces.append(False), norms.append(gap), lemmas.append(gap)
+        words.append(text[s:e]), spaces.append(False), norms.append(norm), lemmas.append(lem or norm)
+        pos = e
+
+    for s, e in split_sentences(paragraph):
+        s, e = start + s, start + e
+        first = len(words)
+        if HAN.search(text, s, e):
+            a0, a1 = view.to_converted(s, e)
+            analysis = view.converted[a0:a1]
+            for ts, te, norm in _cut(analysis, view, a0, tk, hmm):
+                if not norm.isspace():
+                    add(ts, te, norm)
+        else:
+            for token in english().tokenizer(text[s:e]):
+                if not token.is_space:
+                    ts = s + token.idx
+                    add(ts, ts + len(token.text), token.lower_, lemma(token.text))
+        sentences.append((first, len(words)))
+    if pos < end:
+        gap = text[pos:end]
+        words.append(gap), spaces.append(False), norms.append(gap), lemmas.append(gap)
+    doc = Doc(_vocab(), words=words, spaces=spaces, lemmas=lemmas)
     for token, norm in zip(doc, norms):
-        token.norm_ = norm
-    return doc
+        if token.text != norm:
+            token.norm_ = norm
+    return Paragraph(start, doc, _fix_first(sentences, doc))
+
+
+def _fix_first(sentences, doc):
+    """Sentence token ranges without leading whitespace tokens."""
+    out = []
+    for i, j in sentences:
+        while i < j and doc[i].is_space:
+            i += 1
+        out.append((i, j))
+    return out
+
+
+def _english_paragraph(text: str, start: int, end: int) -> Paragraph:
+    doc = english()(text[start:end])
+    sentences = []
+    for sent in doc.sents:
+        i, j = sent.start, sent.end
+        while i < j and doc[i].is_space:
+            i += 1
+        while j > i and doc[j - 1].is_space:
+            j -= 1
+        if j > i:
+            sentences.append((i, j))
+    for token in doc:
+        token.norm_ = token.lower_
+    return Paragraph(start, doc, sentences)
+
+
+def analyse(text: str, script: str | None, config, words: tuple[str, ...] = ()) -> list[Paragraph]:
+    """The paragraphs of ``text`` as spaCy Docs with sentences. Pure apart from
+    loading jieba and spaCy once. ``script`` is the document's (it decides
+    paragraphs without script-specific characters); ``words`` are the
+    dictionary aliases in the analysis script."""
+    view = None
+    out = []
+    for start, end in paragraph_spans(text):
+        if HAN.search(text, start, end):
+            if view is None:
+                view = convert.analysis_view(text, script, config)
+                tk = tokenizer(str(cache_folder()), words, config.segment.hmm)
+            out.append(_chinese_paragraph(text, start, end, view, tk, config.segment.hmm))
+        else:
+            out.append(_english_paragraph(text, start, end))
+    return out
 
 
 def segment_text(text: str, script: str | None, config, words: tuple[str, ...] = ()) -> list[list[str]]:
     """Tokens of each sentence of ``text`` (one paragraph per blank-line block),
-    in the text's own script. Pure apart from loading jieba and spaCy once.
+    in the text's own script.
 
     >>> from pipeline.config import Config
     >>> segment_text("推進兩化融合。", "zh-Hant", Config(), ("两化融合",))
     [['推進', '兩化融合', '。']]
     """
-    return [tokens for _, tokens in _sentences_with_tokens(text, script, config, words)]
+    return [tokens for p in analyse(text, script, config, words) for tokens in p.sentence_tokens()]
 
 
-def _sentences_with_tokens(text, script, config, words):
-    analysis = convert.to_analysis(text, script, config)
-    tk = None
+def sentences_with_tokens(text: str, script: str | None, config, words: tuple[str, ...] = ()):
+    """[((start, end), [token, ...]), ...] for every sentence of ``text``."""
     out = []
-    for para_start, para_end in paragraph_spans(text):
-        paragraph = text[para_start:para_end]
-        for s, e in split_sentences(paragraph):
-            start, end = para_start + s, para_start + e
-            sentence = text[start:end]
-            if HAN.search(sentence):
-                tk = tk or tokenizer(str(cache_folder()), words, config.segment.hmm)
-                doc = segment_chinese(sentence, analysis[start:end], tk, config.segment.hmm)
-            else:
-                doc = english().make_doc(sentence)
-            out.append(((start, end), [t.text for t in doc if not t.is_space]))
+    for p in analyse(text, script, config, words):
+        out.extend(zip(p.sentence_spans(), p.sentence_tokens()))
     return out
-
-
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the blank-line separated paragraphs of a clean text."""
-    spans, pos = [], 0
-    for block in text.split("\n\n"):
-        stripped = block.strip("\n")
-        if stripped:
-            s = pos + block.index(stripped)
-            spans.append((s, s + len(stripped)))
-        pos += len(block) + 2
-    return spans
 
 
 def cache_folder() -> Path:
@@ -156,9 +319,13 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     started = time.perf_counter()
     text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")
     script = entry["stages"]["convert"]["script"]
-    sentences = _sentences_with_tokens(text, script, config, tag.jieba_words(config))
-    io.write_text(outputs / "segmented" / f"{doc_id}.txt",
-                  "".join(" ".join(tokens) + "\n" for _, tokens in sentences))
-    io.write_json(outputs / ".state" / "segment" / f"{doc_id}.json", {"sentences": [list(s) for s, _ in sentences]})
-    return {"sentences": len(sentences), "tokens": sum(len(t) for _, t in sentences),
-            "seconds": round(time.perf_counter() - started, 3)}
+    paragraphs = analyse(text, script, config, tag.jieba_words(config))
+    lines, spans, words = [], [], 0
+    for p in paragraphs:
+        spans.extend(p.sentence_spans())
+        lines.extend(" ".join(tokens) + "\n" for tokens in p.sentence_tokens())
+        words += sum(1 for t in p.doc if is_word(t))
+    io.write_text(outputs / "segmented" / f"{doc_id}.txt", "".join(lines))
+    io.write_json(outputs / ".state" / "segment" / f"{doc_id}.json", {"sentences": [list(s) for s in spans]})
+    return {"sentences": len(spans), "tokens": sum(len(p.doc) - sum(t.is_space for t in p.doc) for p in paragraphs),
+            "words": words, "seconds": round(time.perf_counter() - started, 3)}

@@ -57,11 +57,9 @@ class Lexicon:
         return tuple(sorted(self.zh))
 
 
-def _line_of_id(text: str, concept_id: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), 1):
-        if re.match(rf'\s*id\s*=\s*"{re.escape(concept_id)}"', line):
-            return number
-    return None
+def _concept_lines(text: str) -> list[int]:
+    """Line numbers of the ``[[concept]]`` headers, in order (for messages)."""
+    return [n for n, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\[\s*concept\s*\]\]", line)]
 
 
 def parse_lexicon(text: str, source: str) -> list[Concept]:
@@ -75,9 +73,10 @@ def parse_lexicon(text: str, source: str) -> list[Concept]:
     if unknown:
         raise ConfigError(source, ", ".join(sorted(unknown)), "unknown table; expected [[concept]] entries")
     concepts = []
+    header_lines = _concept_lines(text)
     for number, raw in enumerate(data.get("concept", []), 1):
         cid = raw.get("id")
-        line = _line_of_id(text, cid) if isinstance(cid, str) else None
+        line = header_lines[number - 1] if number <= len(header_lines) else None
         where = f"concept #{number}" + (f" ({cid})" if cid else "")
         for key, value in raw.items():
             if key not in FIELDS:

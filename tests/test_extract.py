@@ -6,6 +6,7 @@ import re
 import pytest
 
 from conftest import ROOT
+from pipeline.errors import DocumentError
 from pipeline.extract import Line, Page, clean_pages, normalize_chars, read_text_file, text_to_paragraphs
 
 
@@ -67,3 +68,27 @@ def test_bundled_pdfs_give_their_source_paragraphs(built, doc, source):
     squash = lambda s: [re.sub(r"\s", "", p) for p in s.split("\n\n") if p.strip()]  # noqa: E731
     assert squash(got) == squash(truth)
     assert "\n\n\n" not in got and got.endswith("\n") and not got.endswith("\n\n")
+
+
+# real text in every encoding the contract names; each must come back exactly
+CN = (ROOT / "corpus/mic2025-cn.txt").read_text(encoding="utf-8")[:2000]
+HK = (ROOT / "tools/corpus_src/mic2025-hk.txt").read_text(encoding="utf-8")[2:2000]
+
+
+@pytest.mark.parametrize("text, encoding", [
+    (CN, "utf-8"), (CN, "utf-8-sig"), (HK, "utf-8"), (CN, "utf-16"), (HK, "utf-16"), (CN, "utf-16-le"),
+    (HK, "utf-16-be"), (CN, "gb18030"), (CN, "gbk"), (CN[:300], "gb2312"), (HK, "big5hkscs"),
+    (HK.encode("big5", "ignore").decode("big5"), "big5"), (CN[:40], "gbk"), (HK[:40], "big5hkscs"),
+])
+def test_text_encodings_detected(text, encoding):
+    assert read_text_file(text.encode(encoding)) == text
+
+
+@pytest.mark.parametrize("data", [
+    "Déclaration de politique générale, résumé en français.".encode("latin-1"),
+    "日本語の政策文書です。製造業の高度化を目指す。".encode("shift_jis"),
+    bytes(range(256)) * 8,
+])
+def test_text_in_other_encodings_is_a_failed_document(data):
+    with pytest.raises(DocumentError, match="not"):
+        read_text_file(data)

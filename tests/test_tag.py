@@ -72,5 +72,5 @@ def test_alias_claimed_twice_and_missing_parent():
     with pytest.raises(ConfigError, match="already an alias of 'a'"):
         build_lexicon(parse_lexicon(two, "x.toml"))
     orphan = ENTRY.format(id="a", parent="nobody", label="甲", en="a")
-    with pytest.raises(ConfigError, match="x.toml:3: a parent: no concept with id 'nobody'"):
+    with pytest.raises(ConfigError, match="x.toml:2: a parent: no concept with id 'nobody'"):
         build_lexicon(parse_lexicon(orphan, "x.toml"))

@@ -1,10 +1,18 @@
 """make bench: performance ratios measured in one run on this machine.
 
-A first version on the bundled corpus (issue 9 brings a generated corpus of a
-few hundred pages and its ten-times-larger variant). Each figure is a whole
-process, timed with the wall clock; ratios compare runs made here, now.
+Generates a benchmark corpus of policy-style PDFs from the bundled article and
+brief (each copy's paragraphs rotated, so every document has its own content
+hash), a ten-times-larger variant, and a corpus of 1,000 short text documents,
+then times whole processes with the wall clock and prints ratios of runs made
+here, now. Generated corpora are cached in .cache/bench/ (keyed by the
+generator's source), so a second `make bench` starts measuring at once.
+
+Sizes: BENCH_DOCS (default 40 PDFs, about 200 pages) and BENCH_SCALE (10).
 """
 
+import hashlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,49 +22,126 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+sys.path.insert(0, str(ROOT / "tools"))
 
 
-def timed(args, **kwargs) -> float:
-    started = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True, cwd=ROOT, **kwargs)
-    return time.perf_counter() - started
+def generate(folder: Path, n_docs: int) -> None:
+    """n_docs PDFs, alternating the Traditional article and the English brief."""
+    import make_corpus as mc
+
+    mc.register_cjk_font()
+    hk = mc.read_blocks(mc.HK_SOURCE)
+    en = mc.read_blocks(mc.EN_SOURCE)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n_docs):
+        source = hk if i % 2 == 0 else en
+        body = source[1:]
+        k = (i // 2) % len(body)
+        rotated = [source[0]] + body[k:] + body[:k]  # same title, paragraphs in another order
+        build = mc.build_hk_pdf if source is hk else mc.build_en_pdf
+        build(rotated, str(folder / f"doc{i:04d}.pdf"))
+
+
+def cached_corpus(name: str, n_docs: int) -> Path:
+    key = hashlib.sha256((ROOT / "tools/make_corpus.py").read_bytes() + f"{n_docs}".encode()).hexdigest()[:12]
+    folder = ROOT / ".cache" / "bench" / f"{name}-{n_docs}-{key}"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate(folder, n_docs)
+        (folder / ".complete").touch()
+    return folder
+
+
+def text_corpus(folder: Path, n_docs: int) -> None:
+    """n_docs short .txt documents cut from the Simplified article."""
+    paragraphs = [p for p in (ROOT / "corpus/mic2025-cn.txt").read_text(encoding="utf-8").split("\n\n") if p]
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n_docs):
+        chosen = [paragraphs[(i + j) % len(paragraphs)] for j in range(3)]
+        (folder / f"t{i:04d}.txt").write_text(f"第{i}号文件\n\n" + "\n\n".join(chosen) + "\n", encoding="utf-8")
+
+
+def timed(args) -> tuple[float, int, str]:
+    """Wall seconds, peak resident memory (MB) of the process tree's largest process, stderr."""
+    probe = ("import resource, subprocess, sys, time\n"
+             "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n"
+             "sys.stderr.write(p.stderr)")
+    proc = subprocess.run([PY, "-c", probe, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+    seconds, rss_kb, code = proc.stdout.split()
+    if int(code) > 1:
+        raise RuntimeError(f"{' '.join(map(str, args))} exited {code}: {proc.stderr.strip()[-500:]}")
+    return float(seconds), int(rss_kb) // 1024, proc.stderr
+
+
+def pages_of(pdfs) -> int:
+    import pypdfium2
+
+    return sum(len(pypdfium2.PdfDocument(str(p))) for p in pdfs)
 
 
 def main() -> int:
-    corpus = ROOT / "corpus"
-    pdfs = sorted(corpus.rglob("*.pdf"))
+    n_docs = int(os.environ.get("BENCH_DOCS", "40"))
+    scale = int(os.environ.get("BENCH_SCALE", "10"))
+    rows = []
+
+    def row(label, value, detail=""):
+        rows.append((label, value, detail))
+        print(f"{label:55s} {value:>10s}  {detail}", flush=True)
+
+    small = cached_corpus("pdf", n_docs)
+    pdfs = sorted(small.glob("*.pdf"))
+    n_pages = pages_of(pdfs)
+    print(f"benchmark corpus: {len(pdfs)} PDFs, {n_pages} pages; large: x{scale}", flush=True)
+    run = [PY, "-m", "pipeline", "run", "--quiet"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        plumber = timed([PY, "-c", "import pdfplumber, sys\nfor p in sys.argv[1:]:\n"
-                         "    with pdfplumber.open(p) as pdf: [page.extract_text() for page in pdf.pages]",
-                         *map(str, pdfs)])
-        pdf_only = tmp / "pdf-corpus"
-        pdf_only.mkdir()
-        for pdf in pdfs:
-            shutil.copy(pdf, pdf_only / pdf.name)
-        run = [PY, "-m", "pipeline", "run", "--quiet"]
-        full = timed(run + ["--corpus", str(pdf_only), "--outputs", str(tmp / "a")])
-        noop = timed(run + ["--corpus", str(pdf_only), "--outputs", str(tmp / "a")])
-        one = timed(run + ["--corpus", str(corpus), "--outputs", str(tmp / "b"), "--jobs", "1"])
-        two = timed(run + ["--corpus", str(corpus), "--outputs", str(tmp / "c"), "--jobs", "2"])
-        text = (tmp / "b" / "text" / "mic2025-hk.txt").read_text(encoding="utf-8") * 20
-        code = ("import sys, time\nfrom pipeline import convert, segment\nfrom pipeline.config import Config\n"
-                "text = sys.stdin.read(); mb = len(text.encode()) / 1e6\n"
+        plumber, _, _ = timed([PY, "-c", "import pdfplumber, sys\nfor p in sys.argv[1:]:\n"
+                               "    with pdfplumber.open(p) as pdf: [page.extract_text() for page in pdf.pages]",
+                               *pdfs])
+        row("pdfplumber extract_text alone", f"{n_pages / plumber:.1f} p/s", f"{plumber:.1f} s")
+        one, mem_small, _ = timed(run + ["--corpus", small, "--outputs", tmp / "one", "--jobs", "1"])
+        row("pipeline run / pdfplumber alone (target <= 1.15)", f"{one / plumber:.2f}x", f"{one:.1f} s")
+        two, _, _ = timed(run + ["--corpus", small, "--outputs", tmp / "two", "--jobs", "2"])
+        row("--jobs 2 speed-up over --jobs 1 (target >= 1.8)", f"{one / two:.2f}x", f"{two:.1f} s")
+        try:
+            fast, _, _ = timed(run + ["--corpus", small, "--outputs", tmp / "pdfium", "--set",
+                                      "extract.engine=pdfium"])
+            row("pdfium engine speed-up over pdfplumber alone (>= 10)", f"{plumber / fast:.2f}x", f"{fast:.1f} s")
+        except RuntimeError as exc:
+            row("pdfium engine", "n/a", str(exc)[:80])
+        noop, _, _ = timed(run + ["--corpus", small, "--outputs", tmp / "one"])
+        row("no-op rerun (target < 1 s)", f"{noop:.2f} s")
+
+        large = cached_corpus("pdf", n_docs * scale)
+        _, mem_large, _ = timed(run + ["--corpus", large, "--outputs", tmp / "large"])
+        row(f"peak memory, {n_docs} vs {n_docs * scale} PDFs (target flat)", f"{mem_large / mem_small:.2f}x",
+            f"{mem_small} MB vs {mem_large} MB")
+
+        texts = tmp / "texts"
+        text_corpus(texts, 1000)
+        first, _, _ = timed(run + ["--corpus", texts, "--outputs", tmp / "t"])
+        text_corpus(tmp / "extra", 1001)
+        shutil.copy(tmp / "extra" / "t1000.txt", texts / "t1000.txt")
+        added, _, _ = timed(run + ["--corpus", texts, "--outputs", tmp / "t"])
+        manifest = json.loads((tmp / "t" / "manifest.json").read_text(encoding="utf-8"))
+        redone = sum(1 for d in manifest["documents"].values() if d["status"] == "ok")
+        row("add 1 document to 1,000 .txt documents", f"{added:.2f} s", f"first run {first:.1f} s; "
+            f"documents redone: {redone}")
+
+        sample = (tmp / "one" / "text" / "doc0000.txt").read_text(encoding="utf-8") * 20
+        code = ("import sys, time\nfrom pipeline import convert, segment, tag\nfrom pipeline.config import Config\n"
+                "text = sys.stdin.read(); mb = len(text.encode()) / 1e6; cfg = Config()\n"
+                "words = tag.jieba_words(cfg)\n"
                 "convert.converter('hk2s')('預熱'); t = time.perf_counter(); convert.converter('hk2s')(text)\n"
                 "c = mb / (time.perf_counter() - t)\n"
-                "segment.segment_text('預熱。', 'zh-Hant', Config()); t = time.perf_counter()\n"
-                "segment.segment_text(text, 'zh-Hant', Config()); s = mb / (time.perf_counter() - t)\n"
+                "segment.segment_text('預熱。', 'zh-Hant', cfg, words); t = time.perf_counter()\n"
+                "segment.segment_text(text, 'zh-Hant', cfg, words); s = mb / (time.perf_counter() - t)\n"
                 "print(f'{c:.1f} {s:.2f}')")
-        rates = subprocess.run([PY, "-c", code], input=text, capture_output=True, text=True, check=True,
+        rates = subprocess.run([PY, "-c", code], input=sample, capture_output=True, text=True, check=True,
                                cwd=ROOT).stdout.split()
-    print(f"bundled corpus: {len(pdfs)} PDFs for the first two rows, all {len(list(corpus.rglob('*.*')))} "
-          "documents for the --jobs rows")
-    print(f"{'pipeline run / pdfplumber extract_text alone (PDFs)':58s} {full / plumber:6.2f}x  "
-          f"({full:.1f} s vs {plumber:.1f} s)")
-    print(f"{'no-op rerun':58s} {noop:6.2f} s")
-    print(f"{'--jobs 2 speed-up over --jobs 1':58s} {one / two:6.2f}x  ({one:.1f} s vs {two:.1f} s)")
-    print(f"{'OpenCC hk2s conversion':58s} {float(rates[0]):6.1f} MB/s")
-    print(f"{'segmentation (hk2s + jieba + spaCy Doc)':58s} {float(rates[1]):6.2f} MB/s")
+        row("OpenCC hk2s conversion", f"{float(rates[0]):.1f} MB/s")
+        row("segmentation (Traditional: convert + jieba + Doc)", f"{float(rates[1]):.2f} MB/s")
     return 0
 
 

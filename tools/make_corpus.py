@@ -380,9 +380,9 @@ def hk_page_footer(c, page_no):
     c.drawCentredString(PAGE_W / 2, 13 * mm, str(page_no))
 
 
-def build_hk_pdf(source):
+def build_hk_pdf(source, path=HK_PDF):
     pages = paginate(hk_blocks(source), HK_TOP, HK_BOTTOM)
-    c = new_canvas(HK_PDF, "中國製造 2025：夯實強國夢的根基",
+    c = new_canvas(path, "中國製造 2025：夯實強國夢的根基",
                    "香港貿發局經貿研究", "《中國製造 2025》")
     for n, page in enumerate(pages, 1):
         # Header, body, footer: drawn in reading order so that text extractors
@@ -554,10 +554,10 @@ def en_page_footer(c, page_no, page_count):
     c.drawCentredString(PAGE_W / 2, 13 * mm, "Page %d of %d" % (page_no, page_count))
 
 
-def build_en_pdf(source):
+def build_en_pdf(source, path=EN_PDF):
     # Lay everything out first: the footer needs the total page count.
     pages = paginate(en_blocks(source), EN_TOP, EN_BOTTOM)
-    c = new_canvas(EN_PDF, source[0][1], "Policy brief", "Made in China 2025")
+    c = new_canvas(path, source[0][1], "Policy brief", "Made in China 2025")
     for n, page in enumerate(pages, 1):
         en_page_header(c)
         for line, y in page:

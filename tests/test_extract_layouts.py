@@ -1,0 +1,168 @@
+"""Extraction measured on PDFs generated from real text with known truth
+(tests/pdfgen.py), on an image-only rendering through OCR, on the real
+third-party samples, and the worker's time and memory budget."""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+import pdfgen
+from conftest import ROOT, SAMPLES
+from pipeline import extract
+from pipeline.config import load_config
+from pipeline.errors import DocumentError
+
+
+def run_extract(path: Path, outputs: Path, *overrides):
+    config = load_config(None, overrides=list(overrides))
+    record = extract.process("doc", {"path": str(path), "suffix": path.suffix}, config, outputs)
+    return record, (outputs / "text/doc.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("engine", extract.ENGINES)
+@pytest.mark.parametrize("layout", pdfgen.LAYOUTS)
+def test_generated_layouts(tmp_path, layout, engine):
+    pdf, truth = pdfgen.make_pdf(tmp_path / f"{layout}.pdf", layout)
+    record, text = run_extract(pdf, tmp_path / "out", f"extract.engine={engine}")
+    assert pdfgen.char_accuracy(text, "\n".join(truth)) >= 0.999
+    assert pdfgen.paragraph_f1(text.split("\n\n"), truth) >= 0.95
+    assert record["engine"] == engine and set(record["page_engines"]) == {engine}
+    assert not record["unreadable_pages"] and not record["empty_pages"] and not record["ocr_pages"]
+    assert not re.search("[\u2f00-\u2fdf\uff10-\uff19]", text)  # Kangxi radicals and full-width digits normalised
+
+
+def test_government_document_metadata(tmp_path):
+    pdf, _ = pdfgen.make_pdf(tmp_path / "gov.pdf", "gov")
+    record, _ = run_extract(pdf, tmp_path / "out")
+    assert record["metadata"] == {"document_number": "国发〔2015〕28号", "issuer": "国务院", "date": "2015-05-08"}
+
+
+def test_engines_agree_on_bundled_corpus(tmp_path):
+    for name in ("mic2025-hk", "mic2025-brief-en"):
+        texts = [run_extract(ROOT / f"corpus/{name}.pdf", tmp_path / engine, f"extract.engine={engine}")[1]
+                 for engine in extract.ENGINES]
+        assert pdfgen.squash(texts[0]) == pdfgen.squash(texts[1])
+        assert [pdfgen.squash(p) for p in texts[0].split("\n\n")] == [pdfgen.squash(p) for p in texts[1].split("\n\n")]
+
+
+@pytest.mark.skipif(not {"chi_sim", "chi_tra", "eng"} <= extract.tesseract_languages(),
+                    reason="tesseract with chi_sim, chi_tra and eng is not installed")
+def test_image_only_pdf_goes_through_ocr(tmp_path):
+    pdf, truth = pdfgen.make_pdf(tmp_path / "gov.pdf", "gov", blocks=9)  # one page
+    scan = pdfgen.image_only(pdf, tmp_path / "scan.pdf")
+    record, text = run_extract(scan, tmp_path / "out")
+    assert record["ocr_pages"] == [1] and record["page_engines"] == ["ocr:chi_sim+eng"]
+    assert "no text" in record["fallbacks"][0]["reason"]
+    assert pdfgen.char_accuracy(text, "\n".join(truth)) >= 0.95
+
+
+SAMPLE_PDFS = sorted((SAMPLES / "pdf").glob("*.pdf"))
+
+
+@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+@pytest.mark.parametrize("engine", extract.ENGINES)
+@pytest.mark.parametrize("sample", [p.name for p in SAMPLE_PDFS])
+def test_real_samples_give_clean_text_or_report_pages(tmp_path, sample, engine):
+    try:
+        record, text = run_extract(SAMPLES / "pdf" / sample, tmp_path / "out", f"extract.engine={engine}")
+    except DocumentError as exc:  # nothing readable at all: a clear reason, never garbage
+        assert "page" in str(exc)
+        return
+    assert "(cid:" not in text
+    assert extract.garbled_reason(text) is None
+    assert not re.search("[\u2f00-\u2fdf]", text)  # no Kangxi radicals
+    assert not re.search(r"(项项|目目|描描|述述)", text)  # fake-bold glyphs drawn twice are read once
+    for page in record["page_engines"]:
+        assert page is None or page in extract.ENGINES or page.startswith("ocr:")
+    lost = {r["page"] for r in record["fallbacks"] if r["engine"] is None}
+    assert lost == set(record["unreadable_pages"]) | set(record["empty_pages"])
+    assert all(f"page {n} left out" in " ".join(record["warnings"]) for n in lost)
+
+
+@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+def test_issue_xiaobiaosong_mojibake_recovered_by_pdfium(tmp_path):
+    record, text = run_extract(SAMPLES / "pdf/XiaoBiaoSong.pdf", tmp_path / "out")
+    assert record["page_engines"] == ["pdfium"] and "mojibake" in record["fallbacks"][0]["reason"]
+    assert "关于红军作战的原则" in text
+
+
+@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+def test_issue15690_fullwidth_words_keep_their_spaces(tmp_path):
+    _, text = run_extract(SAMPLES / "pdf/issue15690.pdf", tmp_path / "out")
+    assert "Optimization of water extraction and alcohol precipitation" in text
+
+
+@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+def test_federal_register_columns_are_read_one_after_the_other(tmp_path):
+    _, text = run_extract(SAMPLES / "pdf/federal-register-2020-17221.pdf", tmp_path / "out")
+    assert "require operators to conduct an AOA sensor system test and perform an operational readiness flight" \
+           in re.sub(r"\s+", " ", text)
+
+
+@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+def test_issue_67_double_spaced_paragraphs_are_joined(tmp_path):
+    _, text = run_extract(SAMPLES / "pdf/issue-67-example.pdf", tmp_path / "out")
+    assert "并承担个别和连带的法律责任。" in text
+    assert "(会计主管人员)钱扣明声明" in text
+
+
+# --------------------------------------------------------------------------- isolation
+
+
+def _sleep(seconds, progress=None):
+    time.sleep(seconds)
+    return "slept"
+
+
+def _allocate(megabytes, progress=None):
+    return len(bytearray(megabytes * 1024 * 1024))
+
+
+def _fail(progress=None):
+    raise DocumentError("not a readable PDF (test)")
+
+
+def test_worker_over_its_time_budget_is_stopped():
+    started = time.monotonic()
+    with pytest.raises(DocumentError, match="longer than its budget of 1 s"):
+        extract.run_isolated(_sleep, (60,), timeout=1, memory_mb=2048)
+    assert time.monotonic() - started < 30
+
+
+def test_worker_over_its_memory_cap_fails_the_document():
+    with pytest.raises(DocumentError, match="memory cap of 512 MB"):
+        extract.run_isolated(_allocate, (4096,), timeout=60, memory_mb=512)
+    assert extract.run_isolated(_allocate, (16,), timeout=60, memory_mb=2048) == 16 * 1024 * 1024
+
+
+def test_worker_errors_come_back_as_document_errors():
+    with pytest.raises(DocumentError, match="not a readable PDF"):
+        extract.run_isolated(_fail, (), timeout=60, memory_mb=2048)
+
+
+def test_broken_pdf_with_a_huge_token_fails_within_its_budget(tmp_path):
+    # one enormous comment and name token and no objects: a clear reason, quickly, never a hang
+    hostile = tmp_path / "hostile.pdf"
+    hostile.write_bytes(b"%PDF-1.4\n%" + b"A" * 200_000 + b"\n/" + b"B" * 4_000_000 + b"\ntrailer\n<<>>\n%%EOF\n")
+    started = time.monotonic()
+    with pytest.raises(DocumentError):
+        run_extract(hostile, tmp_path / "out", "extract.timeout_seconds=5")
+    assert time.monotonic() - started < 60
+
+
+def test_missing_tesseract_reports_the_page(tmp_path, monkeypatch):
+    pdf, _ = pdfgen.make_pdf(tmp_path / "gov.pdf", "gov", blocks=9)
+    scan = pdfgen.image_only(pdf, tmp_path / "scan.pdf")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract on PATH: the environment of a machine without it
+    with pytest.raises(DocumentError, match="tesseract is not installed"):
+        run_extract(scan, tmp_path / "out")
+
+
+def test_ocr_can_be_switched_off(tmp_path):
+    pdf, _ = pdfgen.make_pdf(tmp_path / "gov.pdf", "gov", blocks=9)
+    scan = pdfgen.image_only(pdf, tmp_path / "scan.pdf")
+    with pytest.raises(DocumentError, match="no extractable text in 1 page"):
+        run_extract(scan, tmp_path / "out", "extract.ocr=false")
+
