@@ -2,7 +2,8 @@
 # under $(OUTPUTS)/.stamps; each depends on the previous stage, its own code
 # and its own config section, so make reruns only what changed. Inside a
 # stage, per-document content hashes decide which documents are redone (one
-# Python process per stage, never one per document).
+# Python process per stage, which loads jieba, OpenCC and spaCy once; only PDF
+# parsing runs in a short-lived child per PDF, for its time and memory budget).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,7 +20,7 @@ LEXICON := $(wildcard pipeline/lexicon/*.toml)
 stage = @rc=0; $(PY) -m pipeline $(1) $(OPTS) || rc=$$?; test $$rc -le 1 && touch $@
 
 .DELETE_ON_ERROR:
-.PHONY: all help test bench clean venv refresh
+.PHONY: all help test fuzz bench clean venv refresh
 
 all: $(ST)/report ## run the pipeline on corpus/ into outputs/ (creates .venv first)
 	@$(PY) -m pipeline status $(OPTS) --quiet
@@ -58,6 +59,9 @@ extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline 
 
 test: $(VENV)/.installed ## run the whole test suite
 	$(PY) -m pytest -q
+
+fuzz: $(VENV)/.installed ## property tests with many random examples, not in CI (FUZZ_EXAMPLES=2000 per property)
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),2000) $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 bench: $(VENV)/.installed ## print performance ratios measured in one run
 	$(PY) tools/bench.py

@@ -146,6 +146,13 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                         f"{counts['failed']} failed ({counts['seconds']} s)")
         # corpus-level steps: skipped when nothing they read has changed
         steps = manifest.data.setdefault("corpus_steps", {})
+        tag_key = corpus_key("tag", ctx.config, manifest)
+        if "tag" in stages and (steps.get("tag") != tag_key
+                                or not (ctx.outputs / "concepts_not_found.csv").exists()):
+            result = tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
+            steps["tag"] = tag_key
+            manifest.save(ctx.config, tag=result)
+            ctx.say(f"tag: {result['concepts_not_found']} concepts never found, {result['candidates']} candidate terms")
         graph_key = corpus_key("graph", ctx.config, manifest)
         if finish_graph and (steps.get("graph") != graph_key
                              or not (ctx.outputs / "graph" / "cooccurrence.json").exists()):
@@ -234,9 +241,12 @@ def cmd_tag(ctx, args) -> int:
 
     text = _read_input(args.file)
     script = convert.detect_script(text)["script"]
-    mentions = tag.tag_text(text, convert.to_analysis(text, script, ctx.config), tag.load_lexicon(ctx.config))
+    lexicon = tag.load_lexicon(ctx.config)
+    segmented = segment.sentences_with_tokens(text, script, ctx.config, lexicon.words)
+    mentions = tag.tag_text(text, convert.to_analysis(text, script, ctx.config), lexicon,
+                            tag.token_boundaries(text, segmented))
     paragraphs = segment.paragraph_spans(text)
-    sentences = [(p0 + s, p0 + e) for p0, p1 in paragraphs for s, e in segment.split_sentences(text[p0:p1])]
+    sentences = [span for span, _ in segmented]
     for m in tag.locate(mentions, paragraphs, sentences, [0]):
         print(json.dumps(m, ensure_ascii=False))
     return errors.EXIT_OK

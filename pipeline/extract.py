@@ -202,7 +202,8 @@ def _gutters(rows: list[list[Char]], width: float, size: float) -> list[float]:
     lo, hi = starts[0] + 2 * size, ends[-1] - 2 * size
     limit = max(1, len(solid) // 25)
     runs, begin = [], None
-    for x in range(int(lo), int(hi) + 1):
+    # glyphs off the page (beyond its edges) are real: scan only the page's own width
+    for x in range(max(0, int(lo)), min(bins, int(hi) + 1)):
         if cover[x] <= limit:
             begin = x if begin is None else begin
         elif begin is not None:
@@ -844,6 +845,22 @@ def _page_text(lines) -> str:
     return "\n".join(line.text for line in lines)
 
 
+def _describe(exc: BaseException) -> str:
+    """One line for a library's exception; a wrapper (pdfplumber's
+    PdfminerException) is described by what it wraps."""
+    inner = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], BaseException) else None
+    if inner is not None:
+        exc = inner
+    lines = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {lines[0]}" if lines else exc.__class__.__name__
+
+
+def _needs_password(exc: BaseException) -> bool:
+    """pdfminer's PDFPasswordIncorrect (wrapped by pdfplumber) or PDFium's password error."""
+    inner = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], BaseException) else exc
+    return inner.__class__.__name__ == "PDFPasswordIncorrect" or "password" in str(exc).lower()
+
+
 def read_pdf(path: str, cfg, progress=None) -> tuple[list[Page], list[dict], str | None]:
     """Read every page of a PDF through the fallback chain.
 
@@ -852,15 +869,26 @@ def read_pdf(path: str, cfg, progress=None) -> tuple[list[Page], list[dict], str
     used) and the OCR languages used. ``progress(seconds)`` is called before
     each OCR page to extend the caller's time budget.
     """
-    engines, errors = {}, []
+    engines, errors, locked = {}, [], False
     order = [cfg.engine] + ([e for e in ENGINES if e != cfg.engine] if cfg.fallback else [])
     for name in order:
         try:
             engines[name] = ENGINE_CLASSES[name](path)
         except Exception as exc:  # every library has its own exception types for broken files
-            errors.append(f"{name}: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            errors.append(f"{name}: {_describe(exc)}")
+            locked = locked or _needs_password(exc)
+    if not engines and locked:
+        raise DocumentError("encrypted: the PDF needs a password to be opened (a user password); "
+                            "remove the password or leave the file out")
     if not engines:
-        raise DocumentError("not a readable PDF (" + "; ".join(errors) + ")")
+        with open(path, "rb") as f:
+            head = f.read(1024)
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 1024))
+            tail = f.read()
+        if b"%PDF-" not in head:
+            raise DocumentError("not a PDF: no %PDF- header in its first 1024 bytes")
+        hint = ", probably truncated: no %%EOF at its end" if b"%%EOF" not in tail else ""
+        raise DocumentError(f"not a readable PDF{hint} (" + "; ".join(errors) + ")")
     try:
         count = len(next(iter(engines.values())))
         pages, records, pending = [], [], []
@@ -1075,6 +1103,8 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     started = time.perf_counter()
     warnings = []
     records, ocr_languages = [], None
+    if source.stat().st_size == 0:
+        raise DocumentError("empty file (0 bytes)")
     if entry["suffix"] == ".txt":
         text, spans = text_to_paragraphs(read_text_file(source.read_bytes()), fullwidth_to_ascii=cfg.fullwidth_to_ascii)
         page_starts, n_pages, engine = [0], 1, "text"

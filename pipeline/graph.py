@@ -28,7 +28,6 @@ rounded, so reruns and ``--jobs`` give byte-identical files.
 from __future__ import annotations
 
 import bisect
-import csv
 import io as _io
 import json
 import math
@@ -445,18 +444,10 @@ def write_graph_files(G, folder: Path) -> None:
     io.write_bytes(folder / "cooccurrence.graphml", graphml_bytes(G))
     io.write_bytes(folder / "cooccurrence.gexf", gexf_bytes(G))
     io.write_text(folder / "cooccurrence.json", json_text(G))
-    io.write_text(folder / "nodes.csv", _csv(["id", *NODE_FIELDS],
+    io.write_text(folder / "nodes.csv", io.csv_text(["id", *NODE_FIELDS],
                                              ([n, *(G.nodes[n].get(f, "") for f in NODE_FIELDS)] for n in G.nodes)))
-    io.write_text(folder / "edges.csv", _csv(["source", "target", *EDGE_FIELDS],
+    io.write_text(folder / "edges.csv", io.csv_text(["source", "target", *EDGE_FIELDS],
                                              ([a, b, *(G.edges[a, b][f] for f in EDGE_FIELDS)] for a, b in G.edges)))
-
-
-def _csv(header, rows) -> str:
-    buf = _io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 def group_of(metadata: dict | None, key: str, pattern: str = "") -> str | None:
@@ -571,7 +562,7 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
         for old in sorted(groups_dir.iterdir()):
             if old.is_dir() and old.name not in folders:
                 shutil.rmtree(old)
-    io.write_text(groups_dir / "groups.csv", _csv(["group", "folder", "documents", "nodes", "edges", "doc_ids"], rows))
+    io.write_text(groups_dir / "groups.csv", io.csv_text(["group", "folder", "documents", "nodes", "edges", "doc_ids"], rows))
     result.update(groups=len(folders), ungrouped=len(doc_ids) - sum(len(m) for m in members.values()))
     return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io as stdio
 import json
 import os
 import socket
@@ -77,6 +78,17 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data) -> None:
     write_text(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def csv_text(header, rows) -> str:
+    """CSV with a header row, "\n" line ends (pandas, R and Excel read it)."""
+    import csv
+
+    buf = stdio.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def read_json(path: Path, default=None):

@@ -6,8 +6,8 @@ previous stage's key (for extract: the file's content hash), the stage's own
 source file, its config section and the data it reads (the dictionary, library
 versions). A document is redone by a stage only when that key changed or an
 output is missing; everything else is reported ``unchanged``. The corpus-level
-steps (the merged graph, the report) are cheap and run whenever their stage
-runs.
+steps (the merged graph, the report) have keys of their own over every
+document's keys (:func:`corpus_key`) and are skipped when those are unchanged.
 
 The manifest (outputs/manifest.json) records, per document, the input hash,
 status, failure reason and what each stage recorded.
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import importlib
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -29,7 +31,8 @@ from . import __version__, io
 from .errors import DocumentError, UsageError
 
 STAGE_ORDER = ("extract", "convert", "segment", "tag", "graph")
-DEPENDENCIES = ("jieba", "pdfplumber", "pdfminer.six", "pypdfium2", "spacy", "networkx", "opencc", "tqdm")
+DEPENDENCIES = ("jieba", "pdfplumber", "pdfminer.six", "pypdfium2", "spacy", "lemminflect", "networkx", "scipy",
+                "numpy", "opencc", "matplotlib", "tqdm", "distributed")
 # Library versions that are part of a stage's cache key: an upgrade that can
 # change results redoes the stage.
 STAGE_LIBRARIES = {"extract": ("pdfplumber", "pdfminer.six", "pypdfium2"), "convert": ("opencc",),
@@ -56,6 +59,7 @@ class Context:
             print(message, file=sys.stderr)
 
 
+@functools.lru_cache(maxsize=None)
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -100,6 +104,8 @@ def stage_fingerprint(stage: str, config) -> str:
     module = importlib.import_module(f"pipeline.{stage}")
     parts = [stage, io.code_hash(module.__file__), config.section_hash(stage)]
     parts += [f"{lib}={_version(lib)}" for lib in STAGE_LIBRARIES[stage]]
+    if stage == "extract":  # installing tesseract later must redo the pages that needed OCR
+        parts.append(f"tesseract={shutil.which('tesseract')}")
     if stage in ("segment", "tag"):  # both read the dictionary (segment adds its aliases to jieba)
         from . import tag
 
@@ -199,7 +205,7 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
         record = entry["stages"].get(stage, {})
         if record.get("key") == key and _outputs_exist(ctx.outputs, stage, doc_id, record):
             if "failed" in record:
-                entry.update(status="failed", reason=record["failed"])
+                entry.update(status="failed", reason=f"{stage}: {record['failed']}")
             elif first:
                 entry.update(status="unchanged", reason=None)
             continue

@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import convert, io
+from . import convert, io, segment
 from .errors import ConfigError
 
 NAME = "tag"
@@ -49,8 +49,10 @@ class Concept:
 class Lexicon:
     concepts: dict  # id -> Concept, in file order
     zh: dict  # analysis-script alias -> concept id
-    en: dict  # lower-case English alias -> concept id
+    en: dict  # English lemma key (see _english_key) -> concept id
     max_len: int
+    trie: dict = None  # the matching automaton over ``zh``
+    en_max: int = 0  # tokens in the longest English alias
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -137,11 +139,8 @@ def build_lexicon(concepts: list[Concept]) -> Lexicon:
                 raise ConfigError(path, f"{concept.id} alias {alias!r}",
                                   f"already an alias of {owner!r}; an alias belongs to one concept",
                                   line=line if line != "None" else None)
-    return Lexicon(by_id, zh, en, max((len(a) for a in zh), default=0))
-
-
-def _english_key(alias: str) -> str:
-    return re.sub(r"\s+", " ", alias.strip().lower())
+    return Lexicon(by_id, zh, en, max((len(a) for a in zh), default=0), _trie(zh),
+                   max((len(k.split(" ")) for k in en), default=0))
 
 
 def lexicon_files(config) -> list[Path]:
@@ -163,12 +162,41 @@ def _check_unique_ids(concepts: list[Concept]) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _load(files: tuple[str, ...]) -> Lexicon:
+    """Parse, validate and index the dictionary files.
+
+    Indexing folds every alias with OpenCC and lemmatises the English ones,
+    which takes seconds; the result is kept in the project's cache folder
+    under a key of the files' contents, this module's code and the library
+    versions, so a run with an unchanged dictionary loads it at once.
+    """
+    import pickle
+    from importlib import metadata
+
+    texts = [Path(name).read_text(encoding="utf-8") for name in files]
+    key = hashlib.sha256("\x00".join([*files, *texts, Path(__file__).read_text(encoding="utf-8"),
+                                       *(metadata.version(p) for p in ("opencc", "lemminflect"))]).encode())
+    cached = _cache_folder() / f"lexicon-{key.hexdigest()[:24]}.pickle"
+    try:
+        return pickle.loads(cached.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        pass
     concepts = []
-    for name in files:
-        parsed = parse_lexicon(Path(name).read_text(encoding="utf-8"), name)
+    for name, text in zip(files, texts):
+        parsed = parse_lexicon(text, name)
         _check_unique_ids(parsed)
         concepts.extend(parsed)
-    return build_lexicon(concepts)
+    lexicon = build_lexicon(concepts)
+    try:
+        io.write_bytes(cached, pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:  # a read-only install still works, only slower
+        pass
+    return lexicon
+
+
+def _cache_folder() -> Path:
+    from .segment import cache_folder
+
+    return cache_folder()
 
 
 def load_lexicon(config) -> Lexicon:
@@ -188,51 +216,150 @@ def jieba_words(config) -> tuple[str, ...]:
     return load_lexicon(config).words
 
 
-@functools.lru_cache(maxsize=8)
-def _english_pattern(keys: tuple[str, ...]):
-    # longest first so "smart manufacturing project" wins over "smart manufacturing";
-    # an optional plural s/es on the last word.
-    parts = [r"\s+".join(re.escape(w) for w in key.split(" ")) for key in sorted(keys, key=len, reverse=True)]
-    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?:s|es)?(?![\w])", re.IGNORECASE)
+# Characters a Chinese match may step over inside a term (never at its start or
+# end): spaces that PDF extraction leaves between CJK characters and digits
+# (中國製造 2025), and quotation marks put around a numeral (「五」大工程).
+SKIPPABLE = frozenset(" \u3000「」『』“”‘’\"'")
+# An English token: a word, a number (4.0), or one punctuation character.
+# Hyphens and dashes are no tokens, so "aero-engines" = "aero engines".
+EN_TOKEN = re.compile(r"[A-Za-z]+|[0-9]+(?:\.[0-9]+)*|[^\sA-Za-z0-9\-\u2010-\u2014]")
+_END = ""  # trie key of a terminal node: (analysis form, concept id)
+
+
+def _trie(zh: dict) -> dict:
+    """A character trie (the matching automaton) over all analysis-script aliases."""
+    root: dict = {}
+    for form, cid in zh.items():
+        node = root
+        for ch in form:
+            node = node.setdefault(ch, {})
+        node[_END] = (form, cid)
+    return root
+
+
+def _english_tokens(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, lemma) of the English tokens of ``text``: lower-case lemmas
+    of words (lemminflect, as the segment stage), numbers and punctuation as they are.
+
+    >>> [t[2] for t in _english_tokens("Robots, robotics & aero-engines")]
+    ['robot', ',', 'robotics', '&', 'aero', 'engine']
+    """
+    return [(m.start(), m.end(), segment.lemma(m.group()) if m.group().isalpha() else m.group().lower())
+            for m in EN_TOKEN.finditer(text)]
+
+
+def _english_key(alias: str) -> str:
+    """The lemma key of an English alias: case, hyphens, spacing and inflection folded.
+
+    >>> _english_key("Aero-Engines"), _english_key("robotics")
+    ('aero engine', 'robotics')
+    """
+    return " ".join(t[2] for t in _english_tokens(alias))
 
 
 def _english_lookup(lexicon: Lexicon, surface: str) -> str | None:
-    key = _english_key(surface)
-    for candidate in (key, key[:-1] if key.endswith("s") else None, key[:-2] if key.endswith("es") else None):
-        if candidate and candidate in lexicon.en:
-            return lexicon.en[candidate]
-    return None
+    """The concept an English wording names, if any (any case or inflection)."""
+    return lexicon.en.get(_english_key(surface))
 
 
-def tag_text(text: str, analysis: str, lexicon: Lexicon) -> list[dict]:
+def token_boundaries(text: str, sentences) -> set[int] | None:
+    """Offsets where a token of the segmentation starts or ends.
+
+    ``sentences`` is ``[((start, end), [token, ...]), ...]`` (segmented/<doc>.txt
+    with the sentence spans); tokens are substrings of ``text`` in order. None
+    when the tokens cannot be found (then no candidate is rejected).
+
+    >>> sorted(token_boundaries("推進兩化融合。", [((0, 7), ["推進", "兩化融合", "。"])]))
+    [0, 2, 6, 7]
+    """
+    out: set[int] = set()
+    for (start, end), tokens in sentences:
+        pos = start
+        for token in tokens:
+            if not token:
+                continue
+            k = text.find(token, pos, end)
+            if k < 0:
+                return None
+            out.update((k, k + len(token)))
+            pos = k + len(token)
+    return out
+
+
+def candidates(text: str, analysis: str, lexicon: Lexicon) -> list[tuple[int, int, str, bool]]:
+    """Every dictionary match in ``text``: (start, end, concept, whole) where
+    ``whole`` says the surface is a dictionary word as it stands (segmentation
+    keeps it in one token). Chinese on ``analysis`` through the trie, English on
+    ``text`` by lemma sequences."""
+    assert len(text) == len(analysis)
+    out = []
+    trie, n = lexicon.trie, len(analysis)
+    for i in range(n):
+        node = trie.get(analysis[i])
+        j, skipped = i + 1, False
+        while node is not None:
+            if _END in node:
+                form, cid = node[_END]
+                out.append((i, j, cid, not skipped and bool(segment.JIEBA_WORD_CHARS.fullmatch(form))))
+            if j >= n:
+                break
+            ch = analysis[j]
+            if ch in node:
+                node, j = node[ch], j + 1
+            elif ch in SKIPPABLE:
+                skipped, j = True, j + 1
+                while j < n and analysis[j] in SKIPPABLE:
+                    j += 1
+                node = node.get(analysis[j]) if j < n else None
+                j += 1
+            else:
+                break
+    if lexicon.en:
+        tokens = _english_tokens(text)
+        for i in range(len(tokens)):
+            for length in range(min(lexicon.en_max, len(tokens) - i), 0, -1):
+                cid = lexicon.en.get(" ".join(t[2] for t in tokens[i:i + length]))
+                if cid:
+                    out.append((tokens[i][0], tokens[i + length - 1][1], cid, True))
+    return out
+
+
+def match(text: str, analysis: str, lexicon: Lexicon, boundaries: set[int] | None = None):
+    """(mentions, rejected): the longest candidates first, never overlapping.
+
+    A candidate that is not a dictionary word as it stands and starts or ends
+    inside a token of the segmentation (``boundaries``) is rejected.
+    """
+    found, rejected = [], []
+    for start, end, cid, whole in candidates(text, analysis, lexicon):
+        if not whole and boundaries is not None and not (start in boundaries and end in boundaries):
+            rejected.append({"concept": cid, "surface": text[start:end], "start": start, "end": end})
+        else:
+            found.append((start, end, cid))
+    taken = bytearray(len(text) + 1)
+    mentions = []
+    for start, end, cid in sorted(found, key=lambda c: (c[0] - c[1], c[0], c[2])):
+        if not any(taken[start:end]):
+            taken[start:end] = b"\x01" * (end - start)
+            mentions.append({"concept": cid, "surface": text[start:end], "start": start, "end": end})
+    mentions.sort(key=lambda m: m["start"])
+    return mentions, rejected
+
+
+def tag_text(text: str, analysis: str, lexicon: Lexicon, boundaries: set[int] | None = None) -> list[dict]:
     """Mentions in ``text``: longest match first, never overlapping.
 
     ``analysis`` is ``text`` in the analysis script (same length). Returns
     dicts with concept, surface, start, end (offsets into ``text``).
+
+    >>> from pipeline.config import Config
+    >>> lex = load_lexicon(Config())
+    >>> [(m["concept"], m["surface"]) for m in tag_text("推進智能製造工程", "推进智能制造工程", lex)]
+    [('smart_manufacturing_project', '智能製造工程')]
+    >>> [m["surface"] for m in tag_text("Robots and robotics", "Robots and robotics", lex)]
+    ['Robots']
     """
-    assert len(text) == len(analysis)
-    candidates = []
-    i, n = 0, len(analysis)
-    while i < n:
-        for length in range(min(lexicon.max_len, n - i), 0, -1):
-            cid = lexicon.zh.get(analysis[i:i + length])
-            if cid:
-                candidates.append((i, i + length, cid))
-                i += length
-                break
-        else:
-            i += 1
-    if lexicon.en:
-        for match in _english_pattern(tuple(lexicon.en)).finditer(text):
-            cid = _english_lookup(lexicon, re.sub(r"\s+", " ", match.group(0)))
-            if cid:
-                candidates.append((match.start(), match.end(), cid))
-    mentions, last_end = [], -1
-    for start, end, cid in sorted(candidates, key=lambda c: (c[0], -(c[1] - c[0]))):
-        if start >= last_end:
-            mentions.append({"concept": cid, "surface": text[start:end], "start": start, "end": end})
-            last_end = end
-    return mentions
+    return match(text, analysis, lexicon, boundaries)[0]
 
 
 def locate(mentions: list[dict], paragraphs, sentences, page_starts) -> list[dict]:
@@ -248,12 +375,22 @@ def locate(mentions: list[dict], paragraphs, sentences, page_starts) -> list[dic
     return mentions
 
 
+def _read_boundaries(text: str, doc_id: str, outputs: Path) -> set[int] | None:
+    """Token boundaries from segmented/<doc>.txt and the sentence spans of the segment stage."""
+    spans = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")["sentences"]
+    lines = (outputs / "segmented" / f"{doc_id}.txt").read_text(encoding="utf-8").split("\n")[:len(spans)]
+    if len(lines) != len(spans):
+        return None
+    return token_boundaries(text, [(tuple(span), line.split(" ")) for span, line in zip(spans, lines)])
+
+
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     started = time.perf_counter()
     text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")
     script = entry["stages"]["convert"]["script"]
     lexicon = load_lexicon(config)
-    mentions = tag_text(text, convert.to_analysis(text, script, config), lexicon)
+    boundaries = _read_boundaries(text, doc_id, outputs)
+    mentions, rejected = match(text, convert.to_analysis(text, script, config), lexicon, boundaries)
     extracted = io.read_json(outputs / ".state" / "extract" / f"{doc_id}.json")
     segmented = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")
     locate(mentions, extracted["paragraphs"], segmented["sentences"], extracted["page_starts"])
@@ -261,4 +398,122 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     io.write_text(outputs / "tags" / f"{doc_id}.jsonl",
                   "".join(json.dumps({k: m[k] for k in keys}, ensure_ascii=False) + "\n" for m in mentions))
     return {"mentions": len(mentions), "concepts": len({m["concept"] for m in mentions}),
-            "seconds": round(time.perf_counter() - started, 3)}
+            "rejected": len(rejected), "rejected_surfaces": sorted({r["surface"] for r in rejected})[:20],
+            "segmentation": boundaries is not None, "seconds": round(time.perf_counter() - started, 3)}
+
+
+# --- corpus-level reports: outputs/concepts_not_found.csv and outputs/candidates.csv -------------------------------
+
+def not_found(lexicon: Lexicon, counts: dict) -> list[list[str]]:
+    """Rows (id, category, parent, zh_hant, zh_hans, en) of concepts with no mention, in dictionary order."""
+    return [[c.id, c.category, c.parent, c.zh_hant, c.zh_hans, c.en]
+            for c in lexicon.concepts.values() if not counts.get(c.id)]
+
+
+def _candidate_key(token: str, analysis: str) -> str | None:
+    """The analysis form a candidate word is counted under, or None for a non-word,
+    a stopword, a number or a single Han character."""
+    if convert.HAN.search(token):
+        if len(token) < 2 or analysis in segment.stopwords("zh") or token in segment.stopwords("zh"):
+            return None
+        return analysis
+    if not token.isalpha() or len(token) < 3:
+        return None
+    key = segment.lemma(token)
+    return None if key in segment.stopwords("en") or token.lower() in segment.stopwords("en") else key
+
+
+def count_candidates(docs, lexicon: Lexicon) -> list[list]:
+    """Candidate new terms, ranked: words and two-word phrases of sentences that
+    hold a tagged concept, outside every mention and in no dictionary.
+
+    ``docs`` yields (doc_id, text, analysis, sentences, mentions), with
+    ``sentences`` as [((start, end), [token, ...]), ...]. Rows: rank, term
+    (analysis script), surface (its most frequent original form), sentences
+    (with a concept), frequency (in those sentences), documents, concepts
+    (the three it co-occurs with most). Only terms seen in two sentences or more.
+    """
+    import bisect
+    from collections import Counter, defaultdict
+
+    known = set(lexicon.zh) | set(lexicon.en)
+    sentences_with, freq, docs_with = Counter(), Counter(), defaultdict(set)
+    surfaces, with_concepts = defaultdict(Counter), defaultdict(Counter)
+    for doc_id, text, analysis, sentences, mentions in docs:
+        covered = bytearray(len(text) + 1)
+        for m in mentions:
+            covered[m["start"]:m["end"]] = b"\x01" * (m["end"] - m["start"])
+        starts = [m["start"] for m in mentions]  # mentions are in text order
+        for (start, end), tokens in sentences:
+            lo = bisect.bisect_left(starts, start)
+            concepts = {m["concept"] for m in mentions[lo:] if m["start"] < end} if lo < len(starts) \
+                and starts[lo] < end else set()
+            if not concepts:
+                continue
+            words, pos = [], start
+            for token in tokens:
+                k = text.find(token, pos, end) if token else -1
+                if k < 0:
+                    words.append(None)
+                    continue
+                pos = k + len(token)
+                key = None if any(covered[k:pos]) else _candidate_key(token, analysis[k:pos])
+                words.append((key, token) if key else None)
+            terms = [w for w in words if w]
+            for a, b in zip(words, words[1:]):
+                if a and b:
+                    joiner = "" if convert.HAN.search(a[1]) and convert.HAN.search(b[1]) else " "
+                    terms.append((a[0] + joiner + b[0], a[1] + joiner + b[1]))
+            seen = set()
+            for key, surface in terms:
+                if key in known or _english_key(key) in lexicon.en:
+                    continue
+                freq[key] += 1
+                surfaces[key][surface] += 1
+                docs_with[key].add(doc_id)
+                if key not in seen:
+                    seen.add(key)
+                    sentences_with[key] += 1
+                    with_concepts[key].update(concepts)
+    ranked = sorted((k for k in sentences_with if sentences_with[k] >= 2),
+                    key=lambda k: (-sentences_with[k], -len(docs_with[k]), -freq[k], k))
+    return [[rank, key, surfaces[key].most_common(1)[0][0], sentences_with[key], freq[key], len(docs_with[key]),
+             " ".join(c for c, _ in sorted(with_concepts[key].items(), key=lambda kv: (-kv[1], kv[0]))[:3])]
+            for rank, key in enumerate(ranked, 1)]
+
+
+CANDIDATE_HEADER = ["rank", "term", "surface", "sentences", "frequency", "documents", "concepts"]
+
+
+def finish(doc_ids: list[str], config, outputs: Path) -> dict:
+    """Corpus-level reports after the tag stage: ``concepts_not_found.csv`` (concepts
+    of the dictionary with no mention in any document) and ``candidates.csv``
+    (candidate new terms, see :func:`count_candidates`) under ``outputs/``."""
+    from collections import Counter
+
+    lexicon = load_lexicon(config)
+    counts: Counter = Counter()
+
+    documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
+
+    def docs():
+        for doc_id in doc_ids:
+            try:
+                text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")
+                lines = (outputs / "tags" / f"{doc_id}.jsonl").read_text(encoding="utf-8").splitlines()
+                spans = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")["sentences"]
+                seg = (outputs / "segmented" / f"{doc_id}.txt").read_text(encoding="utf-8").split("\n")
+                script = documents[doc_id]["stages"]["convert"]["script"]
+            except (OSError, KeyError, ValueError, TypeError):
+                continue
+            mentions = [json.loads(line) for line in lines if line.strip()]
+            counts.update(m["concept"] for m in mentions)
+            sentences = [(tuple(span), line.split(" ")) for span, line in zip(spans, seg)]
+            yield doc_id, text, convert.to_analysis(text, script, config), sentences, mentions
+
+    rows = count_candidates(docs(), lexicon)
+    missing = not_found(lexicon, counts)
+    io.write_text(outputs / config.report.candidates, io.csv_text(CANDIDATE_HEADER, rows))
+    io.write_text(outputs / "concepts_not_found.csv",
+                  io.csv_text(["id", "category", "parent", "zh_hant", "zh_hans", "en"], missing))
+    return {"candidates": len(rows), "concepts_not_found": len(missing)}

@@ -218,7 +218,10 @@ def test_word_window_weights_recomputed_by_brute_force(regraph):
         where = []
         for m in ms:
             inside = [j for j, (s, e) in enumerate(words) if s < m["end"] and e > m["start"]]
-            where.append((min(inside), max(inside)) if inside else None)
+            span = (min(inside), max(inside)) if inside else None
+            if span and span[1] - span[0] + 1 > size:  # longer than a window: counts at its first word
+                span = (span[0], span[0])
+            where.append(span)
         for k in range(max(1, len(words) - size + 1)):
             held = {}
             for m, w in zip(ms, where):

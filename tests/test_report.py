@@ -4,6 +4,7 @@ page in a real headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright, which downloads no browser), including a hostile document."""
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -153,7 +154,12 @@ def test_report_of_the_bundled_corpus(built):
     section = page.split('id="never-found"')[1].split("</section>")[0]
     assert f"<p>{len(never)} concepts of the dictionary" in section
     assert all(f"<td>{c}</td>" in section for c in never)
-    assert "No candidate list yet" in page  # issue 5 has not written candidates.csv yet
+    # candidate new terms: the tag stage's outputs/candidates.csv, shown in its own table
+    import csv
+
+    with open(built / "candidates.csv", encoding="utf-8") as handle:
+        first = next(csv.DictReader(handle))
+    assert "No candidate list yet" not in page and html.escape(first["term"]) in page
     # the static figure, in both formats, beside the page and inline
     assert (built / "report" / "graph.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     svg = (built / "report" / "graph.svg").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.tag import build_lexicon, load_lexicon, parse_lexicon
+from pipeline.tag import build_lexicon, load_lexicon, parse_lexicon, tag_text
 
 
 def mentions(outputs, doc):
@@ -74,3 +74,144 @@ def test_alias_claimed_twice_and_missing_parent():
     orphan = ENTRY.format(id="a", parent="nobody", label="甲", en="a")
     with pytest.raises(ConfigError, match="x.toml:2: a parent: no concept with id 'nobody'"):
         build_lexicon(parse_lexicon(orphan, "x.toml"))
+
+
+# --- gold annotations: every mention of every concept, marked by a reader ------------------------------------------
+
+GOLD_DOCS = ["mic2025-hk", "mic2025-cn", "mic2025-brief-en"]
+
+
+def gold(text: str, doc: str) -> list[tuple[int, int, str]]:
+    """(start, end, concept) of the hand-made annotations of ``doc`` (tests/gold/README.md):
+    each is a surface and the index of its occurrence among the non-overlapping
+    occurrences of that surface in text/<doc>.txt."""
+    import re
+
+    from conftest import ROOT
+
+    out = []
+    for line in (ROOT / "tests" / "gold" / f"{doc}.jsonl").read_text(encoding="utf-8").splitlines():
+        g = json.loads(line)
+        found = list(re.finditer(re.escape(g["surface"]), text))
+        assert g["occurrence"] < len(found), f"{doc}: gold surface {g['surface']!r} #{g['occurrence']} not in the text"
+        out.append((found[g["occurrence"]].start(), found[g["occurrence"]].end(), g["concept"]))
+    return out
+
+
+def agreement(gold_spans, found_spans) -> tuple[int, list, list]:
+    """(true positives, false positives, false negatives): a found mention
+    matches one gold mention of the same concept whose span overlaps it."""
+    used, false_pos = set(), []
+    for f in found_spans:
+        k = next((k for k, g in enumerate(gold_spans)
+                  if k not in used and g[2] == f[2] and g[0] < f[1] and f[0] < g[1]), None)
+        if k is None:
+            false_pos.append(f)
+        else:
+            used.add(k)
+    return len(used), false_pos, [g for k, g in enumerate(gold_spans) if k not in used]
+
+
+@pytest.mark.parametrize("doc", GOLD_DOCS)
+def test_precision_and_recall_against_gold(built, doc):
+    text = (built / f"text/{doc}.txt").read_text(encoding="utf-8")
+    expected = gold(text, doc)
+    found = [(m["start"], m["end"], m["concept"]) for m in mentions(built, doc)]
+    tp, false_pos, false_neg = agreement(expected, found)
+    precision, recall = tp / len(found), tp / len(expected)
+    detail = [f"FP {text[s:e]} {c}" for s, e, c in false_pos] + [f"FN {text[s:e]} {c}" for s, e, c in false_neg]
+    assert precision >= 0.99 and recall >= 0.99, (precision, recall, detail)
+
+
+def test_gold_spans_are_exact_where_the_surface_is_a_term(built):
+    """Beyond overlap: at least 98% of the found mentions have exactly the gold span."""
+    for doc in GOLD_DOCS:
+        text = (built / f"text/{doc}.txt").read_text(encoding="utf-8")
+        spans = {(s, e, c) for s, e, c in gold(text, doc)}
+        found = [(m["start"], m["end"], m["concept"]) for m in mentions(built, doc)]
+        assert sum(f in spans for f in found) >= 0.98 * len(found), doc
+
+
+# --- script invariance -----------------------------------------------------------------------------------------------
+
+def _counts(text: str, config=None) -> Counter:
+    from pipeline import convert, segment, tag
+
+    config = config or Config()
+    script = convert.detect_script(text)["script"]
+    lexicon = load_lexicon(config)
+    bounds = tag.token_boundaries(text, segment.sentences_with_tokens(text, script, config, lexicon.words))
+    return Counter(m["concept"] for m in tag.tag_text(text, convert.to_analysis(text, script, config), lexicon,
+                                                       bounds))
+
+
+@pytest.mark.parametrize("source, opencc", [("mic2025-hk", "hk2s"), ("mic2025-hk", "t2s"),
+                                            ("mic2025-cn", "s2hk"), ("mic2025-cn", "s2tw"), ("mic2025-cn", "s2t")])
+def test_opencc_conversion_gives_the_same_concept_counts(built, source, opencc):
+    from pipeline.convert import converter
+
+    text = (built / f"text/{source}.txt").read_text(encoding="utf-8")
+    original = _counts(text)
+    assert sum(original.values()) > 100
+    assert _counts(converter(opencc)(text)) == original
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("推進「兩」化的深度融合", ["informatisation_industrialisation_integration"]),  # quotes stepped over
+    ("中國製造 2025 與中國製造2025", ["mic2025", "mic2025"]),                    # a space left by a PDF line break
+    ("「五」大工程", ["five_major_projects"]),
+    ("robot, robots, Robots and robotics", ["robots", "robots", "robots"]),        # lemma-aware, robotics another word
+    ("aero-engines and aero engines", ["aero_engines", "aero_engines"]),
+    ("strengthening the industrial foundation", ["task_industrial_foundation_capability"]),
+    ("industrial. Internet", []),                                                 # never across a full stop
+    ("智能製造工程", ["smart_manufacturing_project"]),                              # longest first
+    ("创新、材料、质量、互联网", []),                                               # generic words are no terms
+])
+def test_tag_text_cases(text, expected):
+    from pipeline import convert
+
+    lexicon = load_lexicon(Config())
+    script = convert.detect_script(text)["script"]
+    found = tag_text(text, convert.to_analysis(text, script, Config()), lexicon)
+    assert [m["concept"] for m in found] == expected
+
+
+def test_candidate_that_cuts_a_word_is_rejected():
+    """A match that is not a dictionary word as it stands (here: stepping over a
+    space) and starts or ends inside a token of the segmentation is rejected
+    and counted; the same match on token boundaries is kept."""
+    from pipeline import tag
+
+    lexicon = load_lexicon(Config())
+    text = "中國製造 20251"  # the digits run on: 20251 is one token
+    analysis = "中国制造 20251"
+    cut = tag.token_boundaries(text, [((0, len(text)), ["中國製造", "20251"])])
+    mentions, rejected = tag.match(text, analysis, lexicon, cut)
+    assert [r["surface"] for r in rejected] == ["中國製造 2025"] and mentions == []
+    whole = tag.token_boundaries("中國製造 2025", [((0, 9), ["中國製造", "2025"])])
+    mentions, rejected = tag.match("中國製造 2025", "中国制造 2025", lexicon, whole)
+    assert [m["surface"] for m in mentions] == ["中國製造 2025"] and rejected == []
+
+
+def test_rejections_are_counted_in_the_manifest(built):
+    docs = json.loads((built / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    for doc in GOLD_DOCS:
+        record = docs[doc]["stages"]["tag"]
+        assert isinstance(record["rejected"], int) and record["segmentation"] is True
+
+
+def test_reports_of_concepts_not_found_and_candidates(built):
+    import csv
+
+    lexicon = load_lexicon(Config())
+    rows = list(csv.DictReader((built / "concepts_not_found.csv").read_text(encoding="utf-8").splitlines()))
+    found = {m["concept"] for doc in GOLD_DOCS for m in mentions(built, doc)}
+    assert {r["id"] for r in rows} == set(lexicon.concepts) - found
+    candidates = list(csv.DictReader((built / "candidates.csv").read_text(encoding="utf-8").splitlines()))
+    assert candidates and [int(r["rank"]) for r in candidates] == list(range(1, len(candidates) + 1))
+    assert all(int(a["sentences"]) >= int(b["sentences"]) for a, b in zip(candidates, candidates[1:]))
+    from pipeline.tag import fold
+
+    for r in candidates:
+        assert r["term"] not in lexicon.zh and not any(f in lexicon.zh for f in fold(r["surface"]))
+        assert int(r["sentences"]) >= 2 and r["concepts"]
