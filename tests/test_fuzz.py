@@ -150,14 +150,19 @@ def pages(draw):
     return out
 
 
+def assert_offsets_consistent(text, starts, spans, page_list):
+    """Paragraph spans cut exactly the blank-line blocks; page starts are in order and inside the text."""
+    assert [text[s:e] for s, e in spans] == (text.split("\n\n") if text else [])
+    assert len(starts) == len(page_list) and starts == sorted(starts) and all(0 <= s <= len(text) for s in starts)
+
+
 @PROFILE
 @given(pages())
 def test_clean_pages_keeps_body_text_in_order(page_list):
     text, starts, spans = extract.clean_pages(page_list)
     source = "".join(extract.normalize_chars(line.text) for page in page_list for line in page.lines)
     assert squash(text).replace("-", "") == squash(source).replace("-", "")
-    assert [text[s:e] for s, e in spans] == (text.split("\n\n") if text else [])
-    assert len(starts) == len(page_list) and starts == sorted(starts) and all(0 <= s <= len(text) for s in starts)
+    assert_offsets_consistent(text, starts, spans, page_list)
 
 
 coordinate = st.floats(0, 842, allow_nan=False)
@@ -203,8 +208,7 @@ def pages_anywhere(draw):
 @given(pages_anywhere())
 def test_clean_pages_anywhere_drops_only_whole_lines(page_list):
     text, starts, spans = extract.clean_pages(page_list)
-    assert [text[s:e] for s, e in spans] == (text.split("\n\n") if text else [])
-    assert len(starts) == len(page_list) and starts == sorted(starts) and all(0 <= s <= len(text) for s in starts)
+    assert_offsets_consistent(text, starts, spans, page_list)
     source = Counter(squash("".join(extract.normalize_chars(line.text) for p in page_list for line in p.lines)))
     assert not (Counter(squash(text)) - source)
 
