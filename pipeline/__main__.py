@@ -11,11 +11,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
-from . import errors, io
-from .config import SECTIONS, load_config
+# Parallelism comes from worker processes; OpenBLAS threads (numpy, scipy: the
+# report's layout) would only busy-wait on the same cores. Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from . import errors, io  # noqa: E402
+from .config import SECTIONS, load_config  # noqa: E402
 
 DOC_STAGES = {  # command -> per-document stage (module) name
     "extract": "extract", "convert-docs": "convert", "segment-docs": "segment", "tag-docs": "tag", "graph": "graph",
@@ -52,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--outputs", metavar="DIR", help="folder of outputs (default: [run] outputs)")
     common.add_argument("--set", metavar="SECTION.KEY=VALUE", action="append", default=[], dest="overrides",
                         help="override a config value for this run (repeatable), e.g. --set graph.window=paragraph")
-    common.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: [run] jobs)")
+    common.add_argument("--jobs", type=int, metavar="N", help="worker processes, 0 for one per CPU core "
+                        "(default: [run] jobs)")
     common.add_argument("--quiet", action="store_true", help="no progress output, only failures")
     common.add_argument("--executor", choices=("local", "dask"), help="where per-document work runs: local "
                         "processes (--jobs) or a Dask cluster (default: [run] executor)")
@@ -103,8 +109,10 @@ def _context(args):
     path = args.config or ("config.toml" if Path("config.toml").exists() else None)
     config = load_config(path, args.overrides)
     jobs = args.jobs if args.jobs is not None else config.run.jobs
-    if jobs < 1:
-        raise errors.UsageError(f"--jobs: expected an integer >= 1, got {jobs}")
+    if jobs < 0:
+        raise errors.UsageError(f"--jobs: expected an integer >= 0 (0: one per CPU core), got {jobs}")
+    if jobs == 0:  # the cores this process may use (a container or taskset can allow fewer than cpu_count)
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     corpus = Path(args.corpus or config.run.corpus)
     outputs = Path(args.outputs or config.run.outputs)
     executor = args.executor or config.run.executor
@@ -125,7 +133,7 @@ def _read_input(name: str) -> str:
 
 def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int:
     from . import graph, report as report_stage, tag
-    from .runner import Manifest, corpus_key, open_executor, run_stage
+    from .runner import Manifest, corpus_key, open_executor, run_documents, run_stage
 
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
@@ -135,8 +143,11 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
         io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)
         with open_executor(ctx) if stages else contextlib.nullcontext() as executor:
-            for stage in stages:
-                counts = run_stage(ctx, stage, manifest, executor)
+            # `run` takes each document through every stage in one task; a
+            # single stage (as make runs them) goes over all documents
+            by_stage = (run_documents(ctx, stages, manifest, executor) if len(stages) > 1
+                        else {stages[0]: run_stage(ctx, stages[0], manifest, executor)} if stages else {})
+            for stage, counts in by_stage.items():
                 new_failures += counts["failed_ids"]
                 for doc_id, warning in counts["warnings"]:
                     if not ctx.quiet:

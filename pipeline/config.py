@@ -30,7 +30,7 @@ SCRIPTS = ("zh-Hans", "zh-Hant")
 class RunConfig:
     corpus: str = "corpus"  # folder of input documents, searched recursively
     outputs: str = "outputs"  # folder of generated outputs
-    jobs: int = 1  # worker processes for per-document work
+    jobs: int = 0  # worker processes for per-document work; 0: one per CPU core
     executor: Literal["local", "dask"] = "local"  # where per-document work runs
     scheduler: str = ""  # Dask scheduler address (executor "dask")
 
@@ -47,7 +47,7 @@ class ExtractConfig:
     ocr_dpi: int = 300  # resolution pages are rendered at for OCR
     timeout_seconds: float = 120.0  # wall-clock budget of one PDF (plus ocr_page_seconds per OCR page)
     ocr_page_seconds: float = 60.0  # extra budget per page sent to OCR
-    memory_mb: int = 2048  # address-space cap of the worker process extracting one PDF
+    memory_mb: int = 2048  # address space (MB) one PDF may take on top of what the worker already holds
 
 
 @dataclass(frozen=True)
@@ -247,8 +247,8 @@ def _validate(config: Config, text: str, origin: dict) -> None:
             raise ConfigError("--set", f"[{section}] {key}", expected)
         raise ConfigError(where, f"[{section}] {key}", expected, line=_line_of(text, section, key))
 
-    if config.run.jobs < 1:
-        fail("run", "jobs", f"expected an integer >= 1, got {config.run.jobs}")
+    if config.run.jobs < 0:
+        fail("run", "jobs", f"expected an integer >= 0 (0: one per CPU core), got {config.run.jobs}")
     for key in ("header_band", "footer_band"):
         if not 0 <= getattr(config.extract, key) < 0.5:
             fail("extract", key, "expected a number between 0 and 0.5")

@@ -27,6 +27,8 @@ budget and never stops the batch. Only :func:`process` touches files.
 from __future__ import annotations
 
 import codecs
+import functools
+import itertools
 import os
 import re
 import shutil
@@ -36,8 +38,10 @@ import tempfile
 import time
 import unicodedata
 from collections import Counter
+from operator import attrgetter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import io
 from .errors import DocumentError
@@ -62,15 +66,18 @@ PAGE_NUMBER = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 CID = re.compile(r"\(cid:\d+\)")
+DIGITS = re.compile(r"\d+")
 # the start of a numbered or bulleted item: 1. 2) （一） 一、 • ...
 LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)、．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|[•·▪●■-])")
 
 
-@dataclass(frozen=True)
-class Char:
+class Char(NamedTuple):
     """One glyph as an engine reports it, in PDF points (top from the page top).
     ``size`` is the font size; a space is kept as the text " " (an explicit
-    space in the PDF marks a word break even when the gap is tiny)."""
+    space in the PDF marks a word break even when the gap is tiny).
+
+    A named tuple, not a dataclass: a page has thousands of glyphs, and a
+    tuple is several times cheaper to make."""
 
     text: str
     x0: float
@@ -109,15 +116,22 @@ def normalize_chars(text: str, *, fullwidth_to_ascii: bool = True) -> str:
     >>> normalize_chars("⼯業 ２０２５ Ｏｐｔｉｍｉｚａｔｉｏｎ，")
     '工業 2025 Optimization，'
     """
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if (0x2E80 <= code <= 0x2FDF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F):
-            ch = unicodedata.normalize("NFKC", ch)
-        elif fullwidth_to_ascii and (0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A):
-            ch = chr(code - 0xFEE0)
-        out.append(ch)
-    return "".join(out)
+    return text.translate(_normalize_table(fullwidth_to_ascii))
+
+
+@functools.lru_cache(maxsize=None)
+def _normalize_table(fullwidth_to_ascii: bool) -> dict[int, str]:
+    """The str.translate table of :func:`normalize_chars`: each character is
+    mapped on its own, so one table lookup per character does it."""
+    table = {}
+    for low, high in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)):
+        for code in range(low, high + 1):
+            table[code] = unicodedata.normalize("NFKC", chr(code))
+    if fullwidth_to_ascii:
+        for low, high in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)):
+            for code in range(low, high + 1):
+                table[code] = chr(code - 0xFEE0)
+    return table
 
 
 def dedupe_chars(chars: list[Char], tolerance: float = 1.0) -> list[Char]:
@@ -129,39 +143,74 @@ def dedupe_chars(chars: list[Char], tolerance: float = 1.0) -> list[Char]:
     >>> [ch.x0 for ch in dedupe_chars([a, b, c])]
     [10, 20]
     """
+    # a glyph is compared with the kept glyphs of the same text in its 2-pt
+    # grid cell and the 8 around it; most glyphs have none there at all
+    # (:func:`_crowded` finds those in one pass) and are kept without a look
     kept, grid = [], {}
-    for ch in chars:
-        cell = (int(ch.x0 // 2), int(ch.top // 2))
-        duplicate = False
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for other in grid.get((cell[0] + dx, cell[1] + dy), ()):
-                    if (other.text == ch.text and abs(other.x0 - ch.x0) <= tolerance
-                            and abs(other.top - ch.top) <= tolerance):
-                        duplicate = True
-                        break
-        if not duplicate:
-            kept.append(ch)
-            grid.setdefault(cell, []).append(ch)
+    for ch, crowded in zip(chars, _crowded(chars)):
+        if crowded:
+            cell = (ch.text, int(ch.x0 // 2), int(ch.top // 2))
+            duplicate = False
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    for x0, top in grid.get((cell[0], cell[1] + dx, cell[2] + dy), ()):
+                        if abs(x0 - ch.x0) <= tolerance and abs(top - ch.top) <= tolerance:
+                            duplicate = True
+                            break
+            if duplicate:
+                continue
+            grid.setdefault(cell, []).append((ch.x0, ch.top))
+        kept.append(ch)
     return kept
+
+
+def _crowded(chars: list[Char]) -> list[bool]:
+    """For each glyph: is there another glyph of the same text in its 2-pt grid
+    cell or one of the 8 around it? (All True when a coordinate is not a finite
+    number: :func:`dedupe_chars` then fails on it as it always did.)"""
+    if not chars:
+        return []
+    texts, x0s, _, tops, _, _ = zip(*chars)
+    try:
+        columns, rows = [int(x // 2) for x in x0s], [int(y // 2) for y in tops]
+    except (TypeError, ValueError, OverflowError):
+        return [True] * len(chars)
+    # one integer per cell: (text, column, row) in a mixed radix with a free
+    # column and row on each side, so that +-1 row and +-1 column never wrap
+    ids = {text: i for i, text in enumerate(set(texts))}
+    left, low = min(columns) - 1, min(rows) - 1
+    width, height = max(columns) - left + 2, max(rows) - low + 2
+    keys = [(ids[t] * width + x - left) * height + y - low for t, x, y in zip(texts, columns, rows)]
+    # near[k]: how many glyphs are in cell k or the cells just above and below it
+    near = Counter(itertools.chain(keys, map((1).__add__, keys), map((-1).__add__, keys)))
+    return [near[k] > 1 or k - height in near or k + height in near for k in keys]
 
 
 def _piece_text(chars: list[Char]) -> str:
     """Characters of one line piece (sorted by x) -> text, with one space where
     the PDF has an explicit space or a gap wider than a letter gap."""
-    out, prev, pending = [], None, False
-    for ch in chars:
-        if ch.text.isspace():
-            pending = prev is not None
+    out, pending = [], False
+    prev_x1 = prev_size = prev_last = None  # of the previous glyph that is not a space
+    for text, x0, x1, _, _, size in chars:
+        if text.isspace():
+            pending = prev_x1 is not None
             continue
-        if prev is not None:
-            gap = ch.x0 - prev.x1
-            size = min(ch.size, prev.size) or 1.0
-            cjk = CJK.match(ch.text[0]) or CJK.match(prev.text[-1])
-            if pending or gap > (0.5 if cjk else 0.15) * size:
+        if prev_x1 is not None:
+            if pending:
                 out.append(" ")
-        out.append(ch.text)
-        prev, pending = ch, False
+            else:
+                gap = x0 - prev_x1
+                smaller = (prev_size if prev_size < size else size) or 1.0  # min(size, prev_size) or 1.0
+                # a space is a gap wider than a CJK letter gap (0.5 em) next to a CJK
+                # character, than a Latin one (0.15 em) otherwise; the (slower) CJK
+                # test matters only for a gap between the two
+                wide, narrow = gap > 0.5 * smaller, gap > 0.15 * smaller
+                if wide != narrow:
+                    wide = wide if CJK.match(text[0]) or CJK.match(prev_last) else narrow
+                if wide:
+                    out.append(" ")
+        out.append(text)
+        prev_x1, prev_size, prev_last, pending = x1, size, text[-1], False
     return "".join(out)
 
 
@@ -169,34 +218,54 @@ def _rows(chars: list[Char]) -> list[list[Char]]:
     """Group characters into rows by their vertical middle (sorted top to bottom)."""
     rows: list[list[Char]] = []
     anchor = height = 0.0
-    for ch in sorted(chars, key=lambda c: (c.top + c.bottom) / 2):
-        mid = (ch.top + ch.bottom) / 2
+    middles = [(top + bottom) / 2 for _, _, _, top, bottom, _ in chars]
+    for i in sorted(range(len(chars)), key=middles.__getitem__):
+        ch, mid = chars[i], middles[i]
         if rows and mid - anchor <= 0.4 * height:
             rows[-1].append(ch)
         else:
             rows.append([ch])
             anchor, height = mid, max(ch.bottom - ch.top, 1.0)
     for row in rows:
-        row.sort(key=lambda c: c.x0)
+        row.sort(key=attrgetter("x0"))
     return rows
 
 
-def _gutters(rows: list[list[Char]], width: float, size: float) -> list[float]:
+def _gutters(solid: list[list[Char]], width: float, size: float) -> list[float]:
     """x positions of the gaps between text columns: vertical white stripes at
-    least 0.6 em wide that almost no row crosses, with prose on both sides."""
-    solid = [[c for c in row if not c.text.isspace()] for row in rows]
-    solid = [row for row in solid if row]
+    least 0.6 em wide that almost no row crosses, with prose on both sides.
+    ``solid`` holds the glyphs of each row that are not spaces (none empty)."""
     if len(solid) < 8:
         return []
     bins = int(width) + 2
-    cover = [0] * bins
+    # cover[x]: how many rows have a glyph over the 1-pt bin x; each row adds
+    # +1/-1 at the ends of the union of its glyphs' bins (sorted by x0, so
+    # their starts only grow), and a running sum gives the counts
+    steps = [0] * (bins + 1)
     for row in solid:
-        marks = bytearray(bins)
+        begin = end = 0
         for ch in row:
-            for x in range(max(0, int(ch.x0 + 0.5)), min(bins, int(ch.x1 - 0.5) + 1)):
-                marks[x] = 1
-        for x in range(bins):
-            cover[x] += marks[x]
+            a, b = int(ch.x0 + 0.5), int(ch.x1 - 0.5) + 1
+            if a < 0:
+                a = 0
+            if b > bins:
+                b = bins
+            if a >= b:
+                continue
+            if a > end:
+                if end > begin:
+                    steps[begin] += 1
+                    steps[end] -= 1
+                begin, end = a, b
+            elif b > end:
+                end = b
+        if end > begin:
+            steps[begin] += 1
+            steps[end] -= 1
+    cover, total = [0] * bins, 0
+    for x in range(bins):
+        total += steps[x]
+        cover[x] = total
     starts = sorted(row[0].x0 for row in solid)
     ends = sorted(row[-1].x1 for row in solid)
     lo, hi = starts[0] + 2 * size, ends[-1] - 2 * size
@@ -209,10 +278,11 @@ def _gutters(rows: list[list[Char]], width: float, size: float) -> list[float]:
         elif begin is not None:
             # a gutter is touched by text on both sides in several rows;
             # the gaps between words of one or two rows are not
-            touch_left = sum(1 for row in solid if any(begin - 2 * size <= c.x1 <= begin + 1 for c in row))
-            touch_right = sum(1 for row in solid if any(x - 1 <= c.x0 <= x + 2 * size for c in row))
-            if x - begin >= 0.6 * size and min(touch_left, touch_right) >= 2 and max(touch_left, touch_right) >= 4:
-                runs.append((begin + x) / 2)
+            if x - begin >= 0.6 * size:
+                touch_left = sum(1 for row in solid if any(begin - 2 * size <= c.x1 <= begin + 1 for c in row))
+                touch_right = sum(1 for row in solid if any(x - 1 <= c.x0 <= x + 2 * size for c in row))
+                if min(touch_left, touch_right) >= 2 and max(touch_left, touch_right) >= 4:
+                    runs.append((begin + x) / 2)
             begin = None
     if not runs:
         return []
@@ -225,7 +295,7 @@ def _gutters(rows: list[list[Char]], width: float, size: float) -> list[float]:
             for row in solid:
                 inside = [c for c in row if left <= c.x0 and c.x1 <= right]
                 if inside:
-                    pieces.append(max(c.x1 for c in inside) - min(c.x0 for c in inside))
+                    pieces.append(max([c.x1 for c in inside]) - min([c.x0 for c in inside]))
             if len(pieces) < 2 or statistics.median(pieces) < 0.6 * (right - left):
                 del runs[min(k, len(runs) - 1)]
                 break
@@ -248,53 +318,67 @@ def chars_to_lines(chars: list[Char], width: float) -> tuple[Line, ...]:
     >>> [line.text for line in chars_to_lines(chars, 100)]
     ['ab cd']
     """
-    chars = dedupe_chars([c for c in chars if c.text and not CID.fullmatch(c.text)])
-    rows = [row for row in _rows(chars) if any(not c.text.isspace() for c in row)]
+    chars = dedupe_chars([c for c in chars if c.text and not (c.text[0] == "(" and CID.fullmatch(c.text))])
+    rows, solid = [], []  # the rows with a glyph that is not a space, and those glyphs
+    for row in _rows(chars):
+        glyphs = [c for c in row if not c.text.isspace()]
+        if glyphs:
+            rows.append(row)
+            solid.append(glyphs)
     if not rows:
         return ()
-    sizes = Counter(round(c.size) for row in rows for c in row if not c.text.isspace())
+    # the most common font size, rounded; rounding each distinct size (not each glyph)
+    # gives the same counts, in the same first-seen order that breaks ties
+    sizes = Counter()
+    for raw_size, count in Counter([c.size for glyphs in solid for c in glyphs]).items():
+        sizes[round(raw_size)] += count
     size = float(sizes.most_common(1)[0][0]) or 10.0
-    gutters = _gutters(rows, width, size)
+    gutters = _gutters(solid, width, size)
     if not gutters:
-        return tuple(_line(row) for row in rows if _piece_text(row).strip())
+        return tuple(_line(glyphs, text) for row, glyphs in zip(rows, solid) if (text := _piece_text(row)).strip())
     # split rows at the gutters; a row with a glyph across a gutter spans the columns
-    pieces = []  # (column or -1, chars)
-    for row in rows:
-        if any(c.x0 < g < c.x1 for g in gutters for c in row if not c.text.isspace()):
-            pieces.append((-1, row))
+    pieces = []  # (column or -1, chars, text)
+    for row, glyphs in zip(rows, solid):
+        if any(c.x0 < g < c.x1 for g in gutters for c in glyphs):
+            pieces.append((-1, row, _piece_text(row)))
             continue
         for k in range(len(gutters) + 1):
             left = gutters[k - 1] if k else float("-inf")
             right = gutters[k] if k < len(gutters) else float("inf")
             part = [c for c in row if left <= (c.x0 + c.x1) / 2 < right]
-            if part and _piece_text(part).strip():
-                pieces.append((k, part))
+            if part and (text := _piece_text(part)).strip():
+                pieces.append((k, part, text))
     lefts = {}
-    for k, part in pieces:
+    for k, part, _ in pieces:
         lefts.setdefault(k, []).append(part[0].x0)
     col_left = {k: sorted(v)[len(v) // 10] for k, v in lefts.items()}
     out, band = [], []
 
     def flush():
-        for k, part in sorted(band, key=lambda p: (p[0], p[1][0].top)):
-            out.append(_line(part, col_left[0] - col_left[k] if 0 in col_left else 0.0))
+        for k, part, text in sorted(band, key=lambda p: (p[0], p[1][0].top)):
+            out.append(_line(_solid(part), text, col_left[0] - col_left[k] if 0 in col_left else 0.0))
         band.clear()
 
-    for k, part in pieces:  # already top to bottom
+    for k, part, text in pieces:  # already top to bottom
         if k == -1:
             flush()
-            if _piece_text(part).strip():
-                out.append(_line(part))
+            if text.strip():
+                out.append(_line(_solid(part), text))
         else:
-            band.append((k, part))
+            band.append((k, part, text))
     flush()
     return tuple(out)
 
 
-def _line(chars: list[Char], shift: float = 0.0) -> Line:
-    solid = [c for c in chars if not c.text.isspace()]
-    return Line(_piece_text(chars), min(c.x0 for c in solid) + shift, max(c.x1 for c in solid) + shift,
-                min(c.top for c in solid), max(c.bottom for c in solid))
+def _line(solid: list[Char], text: str, shift: float = 0.0) -> Line:
+    """The Line of a row or piece: ``solid`` are its glyphs that are not
+    spaces, ``text`` its :func:`_piece_text`."""
+    _, x0s, x1s, tops, bottoms, _ = zip(*solid)
+    return Line(text, min(x0s) + shift, max(x1s) + shift, min(tops), max(bottoms))
+
+
+def _solid(chars: list[Char]) -> list[Char]:
+    return [c for c in chars if not c.text.isspace()]
 
 
 # --------------------------------------------------------------------------- garbage detection
@@ -322,21 +406,26 @@ def garbled_reason(text: str) -> str | None:
     True
     """
     cid = sum(len(m) for m in CID.findall(text))
-    solid = [ch for ch in CID.sub("", text) if not ch.isspace()]
+    # each distinct character is looked at once; a Counter keeps them in
+    # first-seen order, so the first odd one below is the first in the text
+    solid = Counter(CID.sub("", text))
+    for ch in [ch for ch in solid if ch.isspace()]:
+        del solid[ch]
     if not solid and not cid:
         return None
-    n = len(solid) + cid
+    n = solid.total() + cid
     if cid > 0.1 * n:
         return "(cid:N) codes: a font without a Unicode map"
-    latin1 = sum(1 for ch in solid if 0x80 <= ord(ch) <= 0xFF)
+    latin1 = sum(count for ch, count in solid.items() if 0x80 <= ord(ch) <= 0xFF)
     if latin1 >= 3 and latin1 > 0.2 * n:
         return "Latin-1 mojibake: a GB-encoded font read as Latin-1"
-    control = sum(1 for ch in solid if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") or ch == "\ufffd")
+    control = sum(count for ch, count in solid.items()
+                  if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") or ch == "\ufffd")
     if control > 0.1 * n:
         return "control, private-use or replacement characters: a font without a usable Unicode map"
-    odd = [ch for ch in solid if not _expected(ch)]
-    if len(odd) > 0.3 * n:
-        name = unicodedata.name(odd[0], "unknown").split()[0].title()
+    odd = [(ch, count) for ch, count in solid.items() if not _expected(ch)]
+    if sum(count for _, count in odd) > 0.3 * n:
+        name = unicodedata.name(odd[0][0], "unknown").split()[0].title()
         return f"text in an unexpected script ({name})"
     return None
 
@@ -380,6 +469,7 @@ def _join(left: str, right: str) -> str:
 
 
 _CJK_CLASS = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uffef]"
+_CJK_SPACES = re.compile(rf"(?<={_CJK_CLASS})[ \t]+(?={_CJK_CLASS})")
 
 
 def _squeeze_cjk_spaces(text: str) -> str:
@@ -389,7 +479,7 @@ def _squeeze_cjk_spaces(text: str) -> str:
     >>> _squeeze_cjk_spaces("目 录 ， Ｏｆ ｔｈｅ")
     '目录， Ｏｆ ｔｈｅ'
     """
-    return re.sub(rf"(?<={_CJK_CLASS})[ \t]+(?={_CJK_CLASS})", "", text)
+    return _CJK_SPACES.sub("", text)
 
 
 def _in_band(line: Line, page: Page, header_band: float, footer_band: float) -> bool:
@@ -406,7 +496,7 @@ def _repeated_margins(pages: list[Page], header_band: float, footer_band: float)
         keys = set()
         for line in page.lines:
             if _in_band(line, page, header_band, footer_band):
-                keys.add(re.sub(r"\d+", "#", line.text.strip()))
+                keys.add(DIGITS.sub("#", line.text.strip()))
         seen.update(keys)
     threshold = max(2, len(pages) // 2)
     return {key for key, count in seen.items() if count >= threshold and key}
@@ -427,7 +517,7 @@ def clean_pages(pages: list[Page], *, header_band: float = 0.1, footer_band: flo
         for line in page.lines:
             text = line.text.strip()
             if not text or (_in_band(line, page, header_band, footer_band)
-                            and (PAGE_NUMBER.match(text) or re.sub(r"\d+", "#", text) in margins)):
+                            and (PAGE_NUMBER.match(text) or DIGITS.sub("#", text) in margins)):
                 continue
             body.append((number, line))
     if not body:
@@ -700,13 +790,42 @@ class PdfplumberEngine:
         return len(self.pages)
 
     def page(self, index: int) -> tuple[float, float, list[Char]]:
+        """The page's glyphs as ``page.chars`` has them, read from pdfplumber's
+        layout (pdfminer's LTChar objects) directly: ``page.chars`` would first
+        turn every object into a dict of all its attributes (colours, fonts,
+        marked content, ...), which costs more than a third of the reading."""
         page = self.pages[index]
-        chars = [Char(c["text"], float(c["x0"]), float(c["x1"]), float(c["top"]), float(c["bottom"]),
-                      float(c["size"])) for c in page.chars if c.get("upright", True)]
-        return float(page.width), float(page.height), chars
+        try:
+            width, height = page.width, page.height
+            # the same arithmetic as pdfplumber's Page.process_object
+            mb_x0, mb_top = page.mediabox[:2]
+            chars = []
+            for obj in _layout_chars(page.layout._objs):
+                if obj.upright:
+                    text = obj.get_text()
+                    if self.pdf.unicode_norm is not None:
+                        text = unicodedata.normalize(self.pdf.unicode_norm, text)
+                    x0, x1 = (obj.x0 + mb_x0, obj.x1 + mb_x0) if mb_x0 != 0 else (obj.x0, obj.x1)
+                    chars.append(Char(text, float(x0), float(x1), float((height - obj.y1) + mb_top),
+                                      float((height - obj.y0) + mb_top), float(obj.size)))
+            return float(width), float(height), chars
+        finally:
+            page.close()  # drop the page's layout: each page is read once
 
     def close(self):
         self.pdf.close()
+
+
+def _layout_chars(objects):
+    """pdfminer's LTChar objects in a layout, in pdfplumber's order (a figure's
+    glyphs where the figure is)."""
+    from pdfminer.layout import LTChar, LTContainer
+
+    for obj in objects:
+        if isinstance(obj, LTContainer):
+            yield from _layout_chars(obj._objs)
+        elif isinstance(obj, LTChar):
+            yield obj
 
 
 class PdfiumEngine:
@@ -726,35 +845,59 @@ class PdfiumEngine:
         import ctypes
 
         import pypdfium2.raw as raw
+        from pypdfium2 import PdfiumError
+
+        # PDFium has no call that returns the boxes of many glyphs at once: four
+        # calls per glyph. Called without ctypes' argument conversion (a bare
+        # pointer, an int index, byref() results), each costs half as much.
+        get_unicode, is_generated = _bare(raw.FPDFText_GetUnicode, ctypes.c_uint), _bare(raw.FPDFText_IsGenerated)
+        get_box, get_origin = _bare(raw.FPDFText_GetLooseCharBox), _bare(raw.FPDFText_GetCharOrigin)
+        get_object = _bare(raw.FPDFText_GetTextObject, ctypes.c_void_p)
+        get_font_size, get_matrix = _bare(raw.FPDFText_GetFontSize, ctypes.c_double), _bare(raw.FPDFText_GetMatrix)
+        box, x, y, matrix = raw.FS_RECTF(), ctypes.c_double(), ctypes.c_double(), raw.FS_MATRIX()
+        box_ref, x_ref, y_ref, matrix_ref = ctypes.byref(box), ctypes.byref(x), ctypes.byref(y), ctypes.byref(matrix)
 
         page = self.pdf[index]
         left, bottom, right, top = page.get_cropbox()
         textpage = page.get_textpage()
-        handle = textpage.raw
-        chars, x, y, matrix = [], ctypes.c_double(), ctypes.c_double(), raw.FS_MATRIX()
-        codes = []
-        for i in range(textpage.count_chars()):
-            code = raw.FPDFText_GetUnicode(handle, i)
-            if code in (10, 13, 0xFFFE) or raw.FPDFText_IsGenerated(handle, i) == 1:
-                continue
-            if 0xD800 <= code < 0xDC00:  # a surrogate pair is two entries
-                codes.append((i, code))
-                continue
-            if 0xDC00 <= code < 0xE000 and codes:
-                first, high = codes.pop()
-                code = 0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)
-                i = first
-            if code == 2:  # PDFium's mark for a hyphen that ends a line
-                code = 0x2D
-            x0, _, x1, _ = textpage.get_charbox(i, loose=True)
-            raw.FPDFText_GetCharOrigin(handle, i, x, y)
-            raw.FPDFText_GetMatrix(handle, i, matrix)
-            # the font size times the text matrix's scale: what pdfminer calls the size
-            size = raw.FPDFText_GetFontSize(handle, i) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
-            baseline = top - y.value
-            chars.append(Char(chr(code), x0 - left, x1 - left, baseline - 0.8 * size, baseline + 0.2 * size,
-                              float(size)))
-        textpage.close()
+        try:
+            handle = ctypes.c_void_p(ctypes.cast(textpage.raw, ctypes.c_void_p).value)
+            chars, codes = [], []
+            # a glyph's font size and matrix are those of its text object
+            # (CPDF_TextPage::GetCharFontSize, CharInfo::m_Matrix): one size per object
+            sizes: dict[int, float] = {}
+            for i in range(textpage.count_chars()):
+                code = get_unicode(handle, i)
+                # PDFium generates only spaces and line breaks (CPDF_TextPage::GenerateCharInfo):
+                # no need to ask about any other character
+                if code in (10, 13, 0xFFFE) or (code == 32 and is_generated(handle, i) == 1):
+                    continue
+                if 0xD800 <= code < 0xDC00:  # a surrogate pair is two entries
+                    codes.append((i, code))
+                    continue
+                if 0xDC00 <= code < 0xE000 and codes:
+                    first, high = codes.pop()
+                    code = 0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00)
+                    i = first
+                if code == 2:  # PDFium's mark for a hyphen that ends a line
+                    code = 0x2D
+                if not get_box(handle, i, box_ref):
+                    raise PdfiumError("Failed to get charbox.")
+                get_origin(handle, i, x_ref, y_ref)
+                text_object = get_object(handle, i)
+                size = sizes.get(text_object)
+                if size is None:
+                    get_matrix(handle, i, matrix_ref)
+                    # the font size times the text matrix's scale: what pdfminer calls the size
+                    size = get_font_size(handle, i) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+                    if text_object is not None:
+                        sizes[text_object] = size
+                baseline = top - y.value
+                chars.append(Char(chr(code), box.left - left, box.right - left, baseline - 0.8 * size,
+                                  baseline + 0.2 * size, float(size)))
+        finally:
+            textpage.close()
+            page.close()
         return float(right - left), float(top - bottom), chars
 
     def has_graphics(self, index: int) -> bool:
@@ -768,6 +911,15 @@ class PdfiumEngine:
 
     def close(self):
         self.pdf.close()
+
+
+def _bare(function, restype=None):
+    """A C function of ``pypdfium2.raw`` without its argument types: ctypes then
+    passes the arguments as they are (c_void_p, int, byref()), which must match
+    the C signature; ``restype`` is the C return type (int when None)."""
+    import ctypes
+
+    return ctypes.CFUNCTYPE(restype or ctypes.c_int)(ctypes.cast(function, ctypes.c_void_p).value)
 
 
 ENGINE_CLASSES = {"pdfplumber": PdfplumberEngine, "pdfium": PdfiumEngine}
@@ -871,16 +1023,25 @@ def read_pdf(path: str, cfg, progress=None) -> tuple[list[Page], list[dict], str
     """
     engines, errors, locked = {}, [], False
     order = [cfg.engine] + ([e for e in ENGINES if e != cfg.engine] if cfg.fallback else [])
-    for name in order:
-        try:
-            engines[name] = ENGINE_CLASSES[name](path)
-        except Exception as exc:  # every library has its own exception types for broken files
-            errors.append(f"{name}: {_describe(exc)}")
-            locked = locked or _needs_password(exc)
-    if not engines and locked:
+
+    def engine(name):
+        """The engine ``name``, opened on first use (most documents never need
+        the fallback); None when it cannot open the file."""
+        nonlocal locked
+        if name not in engines:
+            try:
+                engines[name] = ENGINE_CLASSES[name](path)
+            except Exception as exc:  # every library has its own exception types for broken files
+                engines[name] = None
+                errors.append(f"{name}: {_describe(exc)}")
+                locked = locked or _needs_password(exc)
+        return engines[name]
+
+    first = next((opened for name in order if (opened := engine(name)) is not None), None)
+    if first is None and locked:
         raise DocumentError("encrypted: the PDF needs a password to be opened (a user password); "
                             "remove the password or leave the file out")
-    if not engines:
+    if first is None:
         with open(path, "rb") as f:
             head = f.read(1024)
             f.seek(max(0, os.fstat(f.fileno()).st_size - 1024))
@@ -890,17 +1051,19 @@ def read_pdf(path: str, cfg, progress=None) -> tuple[list[Page], list[dict], str
         hint = ", probably truncated: no %%EOF at its end" if b"%%EOF" not in tail else ""
         raise DocumentError(f"not a readable PDF{hint} (" + "; ".join(errors) + ")")
     try:
-        count = len(next(iter(engines.values())))
+        count = len(first)
         pages, records, pending = [], [], []
         for index in range(count):
             reasons, page, engine_used = [], None, None
-            for name, engine in engines.items():
+            for name in order:
+                if engine(name) is None:
+                    continue
                 try:
-                    width, height, chars = engine.page(index)
+                    width, height, chars = engines[name].page(index)
                 except Exception as exc:  # a broken page in one engine: the next engine may read it
                     reasons.append(f"{name}: error {exc.__class__.__name__}")
                     continue
-                raw = "".join(c.text for c in chars)
+                raw = "".join([c.text for c in chars])
                 reason = garbled_reason(raw)
                 lines = chars_to_lines(chars, width) if reason is None else ()
                 if reason is None and lines:
@@ -926,8 +1089,9 @@ def read_pdf(path: str, cfg, progress=None) -> tuple[list[Page], list[dict], str
             ocr_used = _ocr_pages(pages, records, pending, pdfium, cfg, progress)
         return pages, records, ocr_used
     finally:
-        for engine in engines.values():
-            engine.close()
+        for opened in engines.values():
+            if opened is not None:
+                opened.close()
 
 
 def _ocr_pages(pages, records, pending, pdfium, cfg, progress) -> str | None:
@@ -980,7 +1144,9 @@ def _worker(send, function, args, memory_mb):
     try:
         import resource
 
-        limit = memory_mb * 1024 * 1024
+        # on top of what the process already holds: a pool worker that has
+        # loaded jieba and spaCy (several hundred MB) gives each PDF the same room
+        limit = memory_mb * 1024 * 1024 + _address_space()
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     except (ImportError, ValueError, OSError):
@@ -1001,14 +1167,13 @@ def _worker(send, function, args, memory_mb):
         send(("failed", f"the result did not fit in the memory cap of {memory_mb} MB (extract.memory_mb)"))
 
 
-def _die_with_parent() -> None:
-    """Linux: ask for SIGKILL when the parent dies (best effort elsewhere)."""
+def _address_space() -> int:
+    """Bytes of address space this process holds now (Linux; 0 elsewhere)."""
     try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):
-        pass
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
@@ -1036,7 +1201,7 @@ def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
             # lock) must not outlive a killed parent; and die with the parent
             os.closerange(3, write_fd)
             os.closerange(write_fd + 1, 1 << 16)
-            _die_with_parent()
+            io.die_with_parent()
 
             def send(message):
                 blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
@@ -1096,6 +1261,22 @@ def _first_page(text: str, page_starts: list[int]) -> str:
     return text[page_starts[0]:end] if end > page_starts[0] else text[:3000]
 
 
+def _import_engine_libraries(engine: str) -> None:
+    """Import the PDF libraries here, once, before the worker of each PDF is
+    forked: the worker inherits them, instead of importing them again for
+    every PDF (pdfplumber costs about 0.25 s, pypdfium2 0.08 s). pypdfium2 is
+    always needed (fallback, blank pages, rendering for OCR); pdfplumber, the
+    slower import, only when it reads first. A library that fails to import
+    is left to the worker, which reports it as before."""
+    try:
+        import pypdfium2  # noqa: F401
+
+        if engine == "pdfplumber":
+            import pdfplumber  # noqa: F401
+    except ImportError:
+        pass
+
+
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     """Extract one document into text/<doc>.txt and .state/extract/<doc>.json."""
     cfg = config.extract
@@ -1110,6 +1291,7 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
         page_starts, n_pages, engine = [0], 1, "text"
         metadata = find_metadata(text[:3000])
     else:
+        _import_engine_libraries(cfg.engine)
         pages, records, ocr_languages = run_isolated(read_pdf, (str(source), cfg), timeout=cfg.timeout_seconds,
                                                      memory_mb=cfg.memory_mb)
         n_pages, engine = len(pages), cfg.engine

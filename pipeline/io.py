@@ -31,6 +31,7 @@ DOC_OUTPUTS = {
     "graph/docs": "{}.graphml",
     ".state/extract": "{}.json",
     ".state/segment": "{}.json",
+    ".state/tag": "{}.json",
     ".state/graph": "{}.json",
 }
 
@@ -224,6 +225,31 @@ def remove_doc_outputs(outputs: Path, doc_id: str, folders=None) -> None:
                 parent = parent.parent
 
 
+def die_with_parent() -> None:
+    """Linux: ask for SIGKILL when the parent dies (best effort elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
+HELD_LOCKS: set[int] = set()  # descriptors of the locks this process holds
+
+
+def close_inherited_locks() -> None:
+    """In a forked worker: close the copies of the parent's lock descriptors.
+    flock belongs to the open file, so a worker that kept a copy would hold
+    the lock after a killed parent, and the next run would be refused."""
+    for fd in list(HELD_LOCKS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    HELD_LOCKS.clear()
+
+
 class OutputsLock:
     """An exclusive lock on the outputs folder, held for a whole command.
 
@@ -252,9 +278,11 @@ class OutputsLock:
         handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
         handle.flush()
         self.handle = handle
+        HELD_LOCKS.add(handle.fileno())
         return self
 
     def __exit__(self, *exc):
+        HELD_LOCKS.discard(self.handle.fileno())
         self.handle.seek(0)
         self.handle.truncate()
         fcntl.flock(self.handle, fcntl.LOCK_UN)

@@ -159,9 +159,10 @@ def layout(nodes: list[dict], edges: list[dict], *, seed: int = 42, size: int = 
         raw = _component_layout(G.subgraph(component), seed)
         xs = [p[0] for p in raw.values()]
         ys = [p[1] for p in raw.values()]
+        x_lo, x_hi, y_lo, y_hi = min(xs), max(xs), min(ys), max(ys)  # once, not once per node
         for n, (x, y) in raw.items():
-            fx = (x - min(xs)) / (max(xs) - min(xs)) if max(xs) > min(xs) else 0.5
-            fy = (y - min(ys)) / (max(ys) - min(ys)) if max(ys) > min(ys) else 0.5
+            fx = (x - x_lo) / (x_hi - x_lo) if x_hi > x_lo else 0.5
+            fy = (y - y_lo) / (y_hi - y_lo) if y_hi > y_lo else 0.5
             out[n] = (round(float(x0 + fx * box), 1), round(float(y0 + fy * box), 1))
 
     if components:

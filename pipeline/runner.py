@@ -175,10 +175,17 @@ def open_executor(ctx: Context):
         with client:
             yield client.get_executor()
     elif ctx.jobs > 1:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=ctx.jobs) as pool:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=ctx.jobs, initializer=_init_worker) as pool:
             yield pool
     else:
         yield None
+
+
+def _init_worker() -> None:
+    """A local pool worker: hold no copy of the outputs lock, and die with the
+    command (a killed run must not leave workers writing into outputs/)."""
+    io.close_inherited_locks()
+    io.die_with_parent()
 
 
 def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> dict:
@@ -249,13 +256,113 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
     return counts
 
 
+def _plan(ctx: Context, stages: list[str], manifest: Manifest) -> dict[str, list[tuple[str, str]]]:
+    """For each document, the (stage, key) pairs it needs, in order; documents
+    that need nothing get their status from the records they already have."""
+    fingerprints = {stage: stage_fingerprint(stage, ctx.config) for stage in stages}
+    plans = {}
+    for doc_id in sorted(manifest.documents):
+        entry = manifest.documents[doc_id]
+        if "sha256" not in entry:  # skipped by the corpus scan (status failed already)
+            continue
+        upstream, plan, failed = entry["sha256"] + entry["suffix"], [], None
+        for stage in stages:
+            key = io.sha256_text(upstream, fingerprints[stage])
+            record = entry["stages"].get(stage, {})
+            if plan or record.get("key") != key or not _outputs_exist(ctx.outputs, stage, doc_id, record):
+                plan.append((stage, key))
+            elif "failed" in record:
+                failed = f"{stage}: {record['failed']}"
+                break
+            upstream = key
+        if plan:
+            plans[doc_id] = plan
+        elif failed:
+            entry.update(status="failed", reason=failed)
+        else:
+            entry.update(status="unchanged", reason=None)
+    return plans
+
+
+def _call_chain(doc_id: str, entry: dict, plan: list[tuple[str, str]], config, outputs: Path):
+    """Run the planned stages on one document in turn, stopping at the first
+    failure; never raises. Returns (doc_id, [(stage, key, record, reason)])."""
+    entry = {**entry, "stages": dict(entry.get("stages", {}))}
+    results = []
+    for stage, key in plan:
+        _, record, reason = _call(stage, doc_id, entry, config, outputs)
+        results.append((stage, key, record, reason))
+        if reason is not None:
+            break
+        entry["stages"][stage] = {"key": key, **record}
+    return doc_id, results
+
+
+def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=None) -> dict[str, dict]:
+    """Run every per-document stage, document by document: a document goes
+    through all of its stages in one task as soon as a worker is free, so
+    parsing one PDF overlaps with segmenting, tagging and graphing others and
+    no worker waits at the end of a stage for the slowest document.
+
+    Gives the same outputs and manifest as :func:`run_stage` over ``stages`` in
+    turn. Returns each stage's counts."""
+    sync_corpus(ctx, manifest)
+    plans = _plan(ctx, stages, manifest)
+    counts = {stage: {"stage": stage, "redone": 0, "failed": 0, "failed_ids": [], "warnings": []}
+              for stage in stages}
+    started = time.perf_counter()
+
+    def done(doc_id, results):
+        entry = manifest.documents[doc_id]
+        for stage, key, record, reason in results:
+            c = counts[stage]
+            c["redone"] += 1
+            if reason is None:
+                entry["stages"][stage] = {"key": key, **record}
+                entry.update(status="ok", reason=None)
+                c["warnings"] += [(doc_id, w) for w in record.get("warnings", [])]
+            else:
+                entry["stages"][stage] = {"key": key, "failed": reason}
+                entry.update(status="failed", reason=f"{stage}: {reason}")
+                for later in STAGE_ORDER[STAGE_ORDER.index(stage) + 1:]:
+                    entry["stages"].pop(later, None)
+                io.remove_doc_outputs(ctx.outputs, doc_id)
+                c["failed"] += 1
+                c["failed_ids"].append(doc_id)
+
+    def work_entry(doc_id):
+        entry = dict(manifest.documents[doc_id])
+        entry["path"] = str(ctx.corpus / entry["source"])
+        return entry
+
+    with _progress(ctx, len(plans), "documents") as bar:
+        if executor is None or len(plans) <= 1:
+            for doc_id, plan in plans.items():
+                done(*_call_chain(doc_id, work_entry(doc_id), plan, ctx.config, ctx.outputs))
+                bar.update(1)
+        else:
+            futures = [executor.submit(_call_chain, d, work_entry(d), plan, ctx.config, ctx.outputs)
+                       for d, plan in plans.items()]
+            for future in concurrent.futures.as_completed(futures):
+                done(*future.result())
+                bar.update(1)
+    seconds = round(time.perf_counter() - started, 3)
+    for i, stage in enumerate(stages):  # as in run_stage: the documents that reached the stage before
+        before = stages[i - 1] if i else None
+        counts[stage]["documents"] = sum(
+            1 for e in manifest.documents.values() if "sha256" in e
+            and (before is None or "failed" not in e["stages"].get(before, {"failed": 1})))
+        counts[stage]["seconds"] = seconds
+    return counts
+
+
 def _outputs_exist(outputs: Path, stage: str, doc_id: str, record: dict) -> bool:
     if "failed" in record:
         return True
     expected = {"extract": [f"text/{doc_id}.txt", f".state/extract/{doc_id}.json"],
                 "convert": [f"converted/{doc_id}.{o['script']}.txt" for o in record.get("outputs", [])],
                 "segment": [f"segmented/{doc_id}.txt", f".state/segment/{doc_id}.json"],
-                "tag": [f"tags/{doc_id}.jsonl"],
+                "tag": [f"tags/{doc_id}.jsonl", f".state/tag/{doc_id}.json"],
                 "graph": [f"graph/docs/{doc_id}.graphml", f".state/graph/{doc_id}.json"]}[stage]
     return all(os.path.exists(outputs / p) for p in expected)
 
@@ -273,8 +380,10 @@ def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str
         parts += [io.code_hash(p) for p in assets if p.is_file()]
         candidates = Path(manifest.path).parent / config.report.candidates
         parts.append(io.code_hash(candidates) if candidates.is_file() else "no candidates")
+    # the stages the step reads: tag's corpus files do not change with [graph]
+    read = STAGE_ORDER[:STAGE_ORDER.index(step) + 1] if step in STAGE_ORDER else STAGE_ORDER
     for doc_id, entry in sorted(manifest.documents.items()):
         failed = entry.get("status") == "failed"
-        keys = ",".join(f"{s}={r.get('key')}" for s, r in sorted(entry.get("stages", {}).items()))
+        keys = ",".join(f"{s}={r.get('key')}" for s, r in sorted(entry.get("stages", {}).items()) if s in read)
         parts.append(f"{doc_id}|{failed}|{entry.get('reason') if failed else ''}|{keys}")
     return io.sha256_text(*parts)

@@ -36,6 +36,7 @@ SENTENCE_END = re.compile(r"[。！？；!?]+[」』”’）》】〕\)\]\"']*|
 # it looks words up, so an alias holding anything else (brackets, spaces,
 # punctuation: 核心基础零部件（元器件）) can never be one token.
 JIEBA_WORD_CHARS = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
+ASCII_LETTER = re.compile(r"[A-Za-z]")
 paragraph_spans = convert.paragraph_spans
 
 
@@ -88,11 +89,13 @@ def lemma(word: str) -> str:
     >>> lemma("technologies"), lemma("Foundations"), lemma("Made"), lemma("2025")
     ('technology', 'foundation', 'make', '2025')
     """
+    lower = word.lower()
+    # Every entry of lemminflect's tables has an ASCII letter (a test pins
+    # this): 中 or 2025 need not load them (~0.3 s).
+    if not lower.isalpha() or not ASCII_LETTER.search(lower):
+        return lower
     import lemminflect
 
-    lower = word.lower()
-    if not lower.isalpha():
-        return lower
     found = lemminflect.getAllLemmas(lower)
     for upos in ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "AUX"):
         if upos in found:
@@ -101,9 +104,15 @@ def lemma(word: str) -> str:
 
 
 def _lemmatize(doc):
-    for token in doc:
-        if not token.is_space and not token.is_punct:
-            token.lemma_ = lemma(token.text)
+    """Set the lemma of every word (not whitespace, not punctuation) with
+    :func:`lemma`, through arrays: a Token object per token is slow."""
+    import numpy
+    from spacy.attrs import IS_PUNCT, IS_SPACE, LEMMA, ORTH
+
+    strings = doc.vocab.strings
+    values = [lem if space or punct else strings.add(lemma(strings[orth]))
+              for orth, space, punct, lem in doc.to_array([ORTH, IS_SPACE, IS_PUNCT, LEMMA]).tolist()]
+    doc.from_array([LEMMA], numpy.array(values, dtype=numpy.uint64))
     return doc
 
 
@@ -143,7 +152,11 @@ def stopwords(language: str) -> frozenset[str]:
 
 def is_word(token) -> bool:
     """A token that counts as a word: not punctuation, not whitespace."""
-    return not (token.is_punct or token.is_space or (len(token.text) == 1 and not token.text.isalnum()))
+    return _is_word(token.text, token.is_space, token.is_punct)
+
+
+def _is_word(text: str, is_space, is_punct) -> bool:
+    return not (is_punct or is_space or (len(text) == 1 and not text.isalnum()))
 
 
 def is_keyword(token) -> bool:
@@ -163,17 +176,44 @@ class Paragraph:
     doc: object  # spacy.tokens.Doc
     sentences: list  # [(first token, end token), ...]
 
+    @functools.cached_property
+    def text(self) -> str:
+        """``doc.text``, joined once: spaCy joins every token again on each call."""
+        return self.doc.text
+
+    @functools.cached_property
+    def columns(self) -> tuple[list[str], list[int], list[int], list[int]]:
+        """Text, start offset, is_space and is_punct of every token, read from
+        the Doc in one call: ``for token in doc`` makes a Token object per
+        token, too slow to repeat for every question about the paragraph."""
+        from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
+
+        rows = self.doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT]).tolist()
+        return ([self.text[i:i + n] for i, n, _, _ in rows], [i for i, _, _, _ in rows],
+                [space for _, _, space, _ in rows], [punct for _, _, _, punct in rows])
+
     def sentence_spans(self) -> list[tuple[int, int]]:
         """(start, end) offsets of the sentences in the whole text (whitespace trimmed)."""
+        words, starts, _, _ = self.columns
         out = []
         for i, j in self.sentences:
-            span = self.doc[i:j]
-            trimmed = _trim(self.doc.text, span.start_char, span.end_char)
+            if i < j:
+                s, e = starts[i], starts[j - 1] + len(words[j - 1])
+            else:  # never made by analyse(); as spaCy's empty Span would have it
+                s, e = self.doc[i:j].start_char, self.doc[i:j].end_char
+            trimmed = _trim(self.text, s, e)
             out.append((self.start + trimmed[0], self.start + trimmed[1]))
         return out
 
     def sentence_tokens(self) -> list[list[str]]:
-        return [[t.text for t in self.doc[i:j] if not t.is_space] for i, j in self.sentences]
+        words, _, spaces, _ = self.columns
+        return [[words[k] for k in range(i, j) if not spaces[k]] for i, j in self.sentences]
+
+    def counts(self) -> tuple[int, int]:
+        """(tokens, words): the tokens that are not whitespace, and the words
+        among them (as :func:`is_word`)."""
+        words, _, spaces, puncts = self.columns
+        return len(words) - sum(spaces), sum(map(_is_word, words, spaces, puncts))
 
 
 def _cut(analysis: str, view, a0: int, tk, hmm: bool) -> list[tuple[int, int, str]]:
@@ -203,6 +243,8 @@ def _cut(analysis: str, view, a0: int, tk, hmm: bool) -> list[tuple[int, int, st
 def _chinese_paragraph(text: str, start: int, end: int, view, tk, hmm: bool) -> Paragraph:
     """A Chinese (or mixed) paragraph: sentences by punctuation, Han sentences
     by jieba on the analysis text, Latin-only sentences by spaCy's English tokenizer."""
+    import numpy
+    from spacy.attrs import LEMMA, NORM
     from spacy.tokens import Doc
 
     paragraph = text[start:end]
@@ -238,10 +280,12 @@ def _chinese_paragraph(text: str, start: int, end: int, view, tk, hmm: bool) -> 
     if pos < end:
         gap = text[pos:end]
         words.append(gap), spaces.append(False), norms.append(gap), lemmas.append(gap)
-    doc = Doc(_vocab(), words=words, spaces=spaces, lemmas=lemmas)
-    for token, norm in zip(doc, norms):
-        if token.text != norm:
-            token.norm_ = norm
+    doc = Doc(_vocab(), words=words, spaces=spaces)
+    # Lemmas and norms in one from_array call (setting them token by token
+    # makes a Token object each); a norm of 0 keeps the word's own norm.
+    add = doc.vocab.strings.add
+    values = [(add(lem), add(norm) if norm != word else 0) for word, norm, lem in zip(words, norms, lemmas)]
+    doc.from_array([LEMMA, NORM], numpy.array(values, dtype=numpy.uint64).reshape(-1, 2))
     return Paragraph(start, doc, _fix_first(sentences, doc))
 
 
@@ -256,6 +300,8 @@ def _fix_first(sentences, doc):
 
 
 def _english_paragraph(text: str, start: int, end: int) -> Paragraph:
+    from spacy.attrs import LOWER, NORM
+
     doc = english()(text[start:end])
     sentences = []
     for sent in doc.sents:
@@ -266,8 +312,7 @@ def _english_paragraph(text: str, start: int, end: int) -> Paragraph:
             j -= 1
         if j > i:
             sentences.append((i, j))
-    for token in doc:
-        token.norm_ = token.lower_
+    doc.from_array([NORM], doc.to_array([LOWER]))  # norm_ = lower_, for all tokens at once
     return Paragraph(start, doc, sentences)
 
 
@@ -320,12 +365,13 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")
     script = entry["stages"]["convert"]["script"]
     paragraphs = analyse(text, script, config, tag.jieba_words(config))
-    lines, spans, words = [], [], 0
+    lines, spans, tokens, words = [], [], 0, 0
     for p in paragraphs:
         spans.extend(p.sentence_spans())
-        lines.extend(" ".join(tokens) + "\n" for tokens in p.sentence_tokens())
-        words += sum(1 for t in p.doc if is_word(t))
+        lines.extend(" ".join(sentence) + "\n" for sentence in p.sentence_tokens())
+        counts = p.counts()
+        tokens, words = tokens + counts[0], words + counts[1]
     io.write_text(outputs / "segmented" / f"{doc_id}.txt", "".join(lines))
     io.write_json(outputs / ".state" / "segment" / f"{doc_id}.json", {"sentences": [list(s) for s in spans]})
-    return {"sentences": len(spans), "tokens": sum(len(p.doc) - sum(t.is_space for t in p.doc) for p in paragraphs),
-            "words": words, "seconds": round(time.perf_counter() - started, 3)}
+    return {"sentences": len(spans), "tokens": tokens, "words": words,
+            "seconds": round(time.perf_counter() - started, 3)}

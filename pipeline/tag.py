@@ -17,7 +17,7 @@ import json
 import re
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import convert, io, segment
@@ -53,6 +53,15 @@ class Lexicon:
     max_len: int
     trie: dict = None  # the matching automaton over ``zh``
     en_max: int = 0  # tokens in the longest English alias
+    # Derived from the above, so that candidates() skips what cannot match:
+    starts: re.Pattern = field(init=False, repr=False)  # a character that begins a Chinese alias
+    en_prefixes: frozenset = field(init=False, repr=False)  # English keys and their starts up to a space
+
+    def __post_init__(self):
+        object.__setattr__(self, "starts", re.compile("[" + "".join(map(re.escape, sorted(self.trie))) + "]")
+                           if self.trie else None)
+        object.__setattr__(self, "en_prefixes", frozenset(
+            key[:m] for key in self.en for m in range(len(key) + 1) if m == len(key) or key[m] == " "))
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -223,7 +232,7 @@ SKIPPABLE = frozenset(" \u3000「」『』“”‘’\"'")
 # An English token: a word, a number (4.0), or one punctuation character.
 # Hyphens and dashes are no tokens, so "aero-engines" = "aero engines".
 EN_TOKEN = re.compile(r"[A-Za-z]+|[0-9]+(?:\.[0-9]+)*|[^\sA-Za-z0-9\-\u2010-\u2014]")
-_END = ""  # trie key of a terminal node: (analysis form, concept id)
+_END = ""  # trie key of a terminal node: (concept id, whether jieba can keep the alias as one token)
 
 
 def _trie(zh: dict) -> dict:
@@ -233,7 +242,7 @@ def _trie(zh: dict) -> dict:
         node = root
         for ch in form:
             node = node.setdefault(ch, {})
-        node[_END] = (form, cid)
+        node[_END] = (cid, bool(segment.JIEBA_WORD_CHARS.fullmatch(form)))
     return root
 
 
@@ -294,13 +303,16 @@ def candidates(text: str, analysis: str, lexicon: Lexicon) -> list[tuple[int, in
     assert len(text) == len(analysis)
     out = []
     trie, n = lexicon.trie, len(analysis)
-    for i in range(n):
-        node = trie.get(analysis[i])
+    # Walk the trie only from characters that start an alias: most characters
+    # of a document (all of an English one) start none.
+    for first in lexicon.starts.finditer(analysis) if lexicon.starts else ():
+        i = first.start()
+        node = trie[first.group()]
         j, skipped = i + 1, False
         while node is not None:
             if _END in node:
-                form, cid = node[_END]
-                out.append((i, j, cid, not skipped and bool(segment.JIEBA_WORD_CHARS.fullmatch(form))))
+                cid, word = node[_END]
+                out.append((i, j, cid, not skipped and word))
             if j >= n:
                 break
             ch = analysis[j]
@@ -316,11 +328,20 @@ def candidates(text: str, analysis: str, lexicon: Lexicon) -> list[tuple[int, in
                 break
     if lexicon.en:
         tokens = _english_tokens(text)
+        en, prefixes = lexicon.en, lexicon.en_prefixes
         for i in range(len(tokens)):
-            for length in range(min(lexicon.en_max, len(tokens) - i), 0, -1):
-                cid = lexicon.en.get(" ".join(t[2] for t in tokens[i:i + length]))
+            # Grow the lemma sequence from token i only while it can still
+            # begin a key (most stop at once); the longest match goes first.
+            key, found = tokens[i][2], []
+            for j in range(i, min(i + lexicon.en_max, len(tokens))):
+                if j > i:
+                    key += " " + tokens[j][2]
+                if key not in prefixes:
+                    break
+                cid = en.get(key)
                 if cid:
-                    out.append((tokens[i][0], tokens[i + length - 1][1], cid, True))
+                    found.append((tokens[i][0], tokens[j][1], cid, True))
+            out.extend(reversed(found))
     return out
 
 
@@ -375,13 +396,14 @@ def locate(mentions: list[dict], paragraphs, sentences, page_starts) -> list[dic
     return mentions
 
 
-def _read_boundaries(text: str, doc_id: str, outputs: Path) -> set[int] | None:
-    """Token boundaries from segmented/<doc>.txt and the sentence spans of the segment stage."""
+def _read_sentences(doc_id: str, outputs: Path):
+    """[((start, end), [token, ...]), ...] from the segment stage's sentence
+    spans and segmented/<doc>.txt; None when they do not line up."""
     spans = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")["sentences"]
     lines = (outputs / "segmented" / f"{doc_id}.txt").read_text(encoding="utf-8").split("\n")[:len(spans)]
     if len(lines) != len(spans):
         return None
-    return token_boundaries(text, [(tuple(span), line.split(" ")) for span, line in zip(spans, lines)])
+    return [(tuple(span), line.split(" ")) for span, line in zip(spans, lines)]
 
 
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
@@ -389,14 +411,21 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")
     script = entry["stages"]["convert"]["script"]
     lexicon = load_lexicon(config)
-    boundaries = _read_boundaries(text, doc_id, outputs)
-    mentions, rejected = match(text, convert.to_analysis(text, script, config), lexicon, boundaries)
+    sentences = _read_sentences(doc_id, outputs)
+    boundaries = token_boundaries(text, sentences) if sentences is not None else None
+    analysis = convert.to_analysis(text, script, config)
+    mentions, rejected = match(text, analysis, lexicon, boundaries)
     extracted = io.read_json(outputs / ".state" / "extract" / f"{doc_id}.json")
     segmented = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")
     locate(mentions, extracted["paragraphs"], segmented["sentences"], extracted["page_starts"])
     keys = ("concept", "surface", "start", "end", "paragraph", "sentence", "page")
     io.write_text(outputs / "tags" / f"{doc_id}.jsonl",
                   "".join(json.dumps({k: m[k] for k in keys}, ensure_ascii=False) + "\n" for m in mentions))
+    concepts: dict[str, int] = {}
+    for m in mentions:
+        concepts[m["concept"]] = concepts.get(m["concept"], 0) + 1
+    io.write_json(outputs / ".state" / "tag" / f"{doc_id}.json", {
+        "concepts": concepts, "candidates": doc_candidates(text, analysis, sentences or [], mentions, lexicon)})
     return {"mentions": len(mentions), "concepts": len({m["concept"] for m in mentions}),
             "rejected": len(rejected), "rejected_surfaces": sorted({r["surface"] for r in rejected})[:20],
             "segmentation": boundaries is not None, "seconds": round(time.perf_counter() - started, 3)}
@@ -423,58 +452,80 @@ def _candidate_key(token: str, analysis: str) -> str | None:
     return None if key in segment.stopwords("en") or token.lower() in segment.stopwords("en") else key
 
 
-def count_candidates(docs, lexicon: Lexicon) -> list[list]:
-    """Candidate new terms, ranked: words and two-word phrases of sentences that
-    hold a tagged concept, outside every mention and in no dictionary.
+def doc_candidates(text: str, analysis: str, sentences, mentions: list[dict], lexicon: Lexicon) -> dict:
+    """One document's share of the candidate new terms: words and two-word
+    phrases of sentences that hold a tagged concept, outside every mention and
+    in no dictionary. Counted per document in the tag stage (in parallel, and
+    only for new documents) so that the corpus list is a cheap merge.
 
-    ``docs`` yields (doc_id, text, analysis, sentences, mentions), with
-    ``sentences`` as [((start, end), [token, ...]), ...]. Rows: rank, term
-    (analysis script), surface (its most frequent original form), sentences
-    (with a concept), frequency (in those sentences), documents, concepts
-    (the three it co-occurs with most). Only terms seen in two sentences or more.
+    ``sentences`` is [((start, end), [token, ...]), ...]. Returns {term
+    (analysis script): [sentences with a concept, frequency in them,
+    [[surface, count], ...], {concept: sentences}]}. Surfaces are kept in order
+    of first appearance (a list: JSON files are written with sorted keys),
+    because among equally frequent surfaces the first seen is shown.
     """
     import bisect
-    from collections import Counter, defaultdict
 
     known = set(lexicon.zh) | set(lexicon.en)
+    out: dict[str, list] = {}
+    covered = bytearray(len(text) + 1)
+    for m in mentions:
+        covered[m["start"]:m["end"]] = b"\x01" * (m["end"] - m["start"])
+    starts = [m["start"] for m in mentions]  # mentions are in text order
+    for (start, end), tokens in sentences:
+        lo = bisect.bisect_left(starts, start)
+        concepts = {m["concept"] for m in mentions[lo:] if m["start"] < end} if lo < len(starts) \
+            and starts[lo] < end else set()
+        if not concepts:
+            continue
+        words, pos = [], start
+        for token in tokens:
+            k = text.find(token, pos, end) if token else -1
+            if k < 0:
+                words.append(None)
+                continue
+            pos = k + len(token)
+            key = None if any(covered[k:pos]) else _candidate_key(token, analysis[k:pos])
+            words.append((key, token) if key else None)
+        terms = [w for w in words if w]
+        for a, b in zip(words, words[1:]):
+            if a and b:
+                joiner = "" if convert.HAN.search(a[1]) and convert.HAN.search(b[1]) else " "
+                terms.append((a[0] + joiner + b[0], a[1] + joiner + b[1]))
+        seen = set()
+        for key, surface in terms:
+            if key in known or _english_key(key) in lexicon.en:
+                continue
+            stats = out.setdefault(key, [0, 0, {}, {}])
+            stats[1] += 1
+            stats[2][surface] = stats[2].get(surface, 0) + 1  # a dict until returned
+            if key not in seen:
+                seen.add(key)
+                stats[0] += 1
+                for c in concepts:
+                    stats[3][c] = stats[3].get(c, 0) + 1
+    for stats in out.values():
+        stats[2] = [[surface, n] for surface, n in stats[2].items()]
+    return out
+
+
+def merge_candidates(per_document) -> list[list]:
+    """The ranked candidate list from (doc_id, :func:`doc_candidates`) pairs,
+    in document order. Rows: rank, term, surface (its most frequent original
+    form), sentences (with a concept), frequency (in those sentences),
+    documents, concepts (the three it co-occurs with most). Only terms seen in
+    two sentences or more."""
+    from collections import Counter, defaultdict
+
     sentences_with, freq, docs_with = Counter(), Counter(), defaultdict(set)
     surfaces, with_concepts = defaultdict(Counter), defaultdict(Counter)
-    for doc_id, text, analysis, sentences, mentions in docs:
-        covered = bytearray(len(text) + 1)
-        for m in mentions:
-            covered[m["start"]:m["end"]] = b"\x01" * (m["end"] - m["start"])
-        starts = [m["start"] for m in mentions]  # mentions are in text order
-        for (start, end), tokens in sentences:
-            lo = bisect.bisect_left(starts, start)
-            concepts = {m["concept"] for m in mentions[lo:] if m["start"] < end} if lo < len(starts) \
-                and starts[lo] < end else set()
-            if not concepts:
-                continue
-            words, pos = [], start
-            for token in tokens:
-                k = text.find(token, pos, end) if token else -1
-                if k < 0:
-                    words.append(None)
-                    continue
-                pos = k + len(token)
-                key = None if any(covered[k:pos]) else _candidate_key(token, analysis[k:pos])
-                words.append((key, token) if key else None)
-            terms = [w for w in words if w]
-            for a, b in zip(words, words[1:]):
-                if a and b:
-                    joiner = "" if convert.HAN.search(a[1]) and convert.HAN.search(b[1]) else " "
-                    terms.append((a[0] + joiner + b[0], a[1] + joiner + b[1]))
-            seen = set()
-            for key, surface in terms:
-                if key in known or _english_key(key) in lexicon.en:
-                    continue
-                freq[key] += 1
-                surfaces[key][surface] += 1
-                docs_with[key].add(doc_id)
-                if key not in seen:
-                    seen.add(key)
-                    sentences_with[key] += 1
-                    with_concepts[key].update(concepts)
+    for doc_id, terms in per_document:
+        for key, (n_sentences, n, doc_surfaces, concepts) in terms.items():
+            sentences_with[key] += n_sentences
+            freq[key] += n
+            docs_with[key].add(doc_id)
+            surfaces[key].update(dict(doc_surfaces))
+            with_concepts[key].update(concepts)
     ranked = sorted((k for k in sentences_with if sentences_with[k] >= 2),
                     key=lambda k: (-sentences_with[k], -len(docs_with[k]), -freq[k], k))
     return [[rank, key, surfaces[key].most_common(1)[0][0], sentences_with[key], freq[key], len(docs_with[key]),
@@ -488,30 +539,21 @@ CANDIDATE_HEADER = ["rank", "term", "surface", "sentences", "frequency", "docume
 def finish(doc_ids: list[str], config, outputs: Path) -> dict:
     """Corpus-level reports after the tag stage: ``concepts_not_found.csv`` (concepts
     of the dictionary with no mention in any document) and ``candidates.csv``
-    (candidate new terms, see :func:`count_candidates`) under ``outputs/``."""
+    (candidate new terms, see :func:`doc_candidates`) under ``outputs/``,
+    merged from each document's ``.state/tag/<doc>.json``."""
     from collections import Counter
 
     lexicon = load_lexicon(config)
     counts: Counter = Counter()
 
-    documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
-
-    def docs():
+    def per_document():
         for doc_id in doc_ids:
-            try:
-                text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")
-                lines = (outputs / "tags" / f"{doc_id}.jsonl").read_text(encoding="utf-8").splitlines()
-                spans = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")["sentences"]
-                seg = (outputs / "segmented" / f"{doc_id}.txt").read_text(encoding="utf-8").split("\n")
-                script = documents[doc_id]["stages"]["convert"]["script"]
-            except (OSError, KeyError, ValueError, TypeError):
-                continue
-            mentions = [json.loads(line) for line in lines if line.strip()]
-            counts.update(m["concept"] for m in mentions)
-            sentences = [(tuple(span), line.split(" ")) for span, line in zip(spans, seg)]
-            yield doc_id, text, convert.to_analysis(text, script, config), sentences, mentions
+            state = io.read_json(outputs / ".state" / "tag" / f"{doc_id}.json", default=None)
+            if state:
+                counts.update(state["concepts"])
+                yield doc_id, state["candidates"]
 
-    rows = count_candidates(docs(), lexicon)
+    rows = merge_candidates(per_document())
     missing = not_found(lexicon, counts)
     io.write_text(outputs / config.report.candidates, io.csv_text(CANDIDATE_HEADER, rows))
     io.write_text(outputs / "concepts_not_found.csv",

@@ -92,3 +92,157 @@ def test_text_encodings_detected(text, encoding):
 def test_text_in_other_encodings_is_a_failed_document(data):
     with pytest.raises(DocumentError, match="not"):
         read_text_file(data)
+
+
+# --------------------------------------------------------------------------- fast paths against the plain ones
+# The engines and the cleanup take shortcuts for speed (issue 9); each is pinned
+# here against the plain computation it replaces, on real PDFs, so that a
+# library upgrade that breaks an assumption fails here rather than changing text.
+
+from pipeline import extract  # noqa: E402
+from conftest import SAMPLES  # noqa: E402
+
+REAL_PDFS = [ROOT / "corpus/mic2025-hk.pdf", ROOT / "corpus/mic2025-brief-en.pdf"] + sorted(
+    (SAMPLES / "pdf").glob("*.pdf"))[:4]
+
+
+@pytest.mark.parametrize("pdf", REAL_PDFS, ids=lambda p: p.name)
+def test_pdfplumber_engine_reads_what_page_chars_has(pdf):
+    import pdfplumber
+
+    engine = extract.PdfplumberEngine(str(pdf))
+    try:
+        with pdfplumber.open(pdf) as plain:
+            for index, page in enumerate(plain.pages[:3]):
+                try:
+                    expected = [(c["text"], float(c["x0"]), float(c["x1"]), float(c["top"]), float(c["bottom"]),
+                                 float(c["size"])) for c in page.chars if c.get("upright", True)]
+                except Exception:
+                    continue  # a page pdfminer cannot read: the engine's error is the fallback's business
+                assert engine.page(index)[2] == expected
+    finally:
+        engine.close()
+
+
+def _pdfium_chars_one_call_at_a_time(pdf, index):
+    """The pdfium glyphs the plain way: every property asked of every glyph."""
+    import ctypes
+
+    import pypdfium2
+    import pypdfium2.raw as raw
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    page = document[index]
+    left, _, _, top = page.get_cropbox()
+    textpage = page.get_textpage()
+    handle, chars, codes = textpage.raw, [], []
+    x, y, matrix = ctypes.c_double(), ctypes.c_double(), raw.FS_MATRIX()
+    for i in range(textpage.count_chars()):
+        code = raw.FPDFText_GetUnicode(handle, i)
+        if code in (10, 13, 0xFFFE) or raw.FPDFText_IsGenerated(handle, i) == 1:
+            continue
+        if 0xD800 <= code < 0xDC00:
+            codes.append((i, code))
+            continue
+        if 0xDC00 <= code < 0xE000 and codes:
+            first, high = codes.pop()
+            code, i = 0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00), first
+        code = 0x2D if code == 2 else code
+        x0, _, x1, _ = textpage.get_charbox(i, loose=True)
+        raw.FPDFText_GetCharOrigin(handle, i, x, y)
+        raw.FPDFText_GetMatrix(handle, i, matrix)
+        size = raw.FPDFText_GetFontSize(handle, i) * abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+        baseline = top - y.value
+        chars.append((chr(code), x0 - left, x1 - left, baseline - 0.8 * size, baseline + 0.2 * size, float(size)))
+    textpage.close()
+    document.close()
+    return chars
+
+
+@pytest.mark.parametrize("pdf", REAL_PDFS, ids=lambda p: p.name)
+def test_pdfium_engine_matches_one_call_per_property(pdf):
+    # PDFium generates only spaces and line breaks, and a glyph's size is its text object's
+    engine = extract.PdfiumEngine(str(pdf))
+    try:
+        for index in range(min(3, len(engine))):
+            assert engine.page(index)[2] == _pdfium_chars_one_call_at_a_time(pdf, index)
+    finally:
+        engine.close()
+
+
+def _dedupe_plain(chars, tolerance=1.0):
+    """dedupe_chars before issue 9: every glyph looked up in the 9 cells around it."""
+    kept, grid = [], {}
+    for ch in chars:
+        cell = (int(ch.x0 // 2), int(ch.top // 2))
+        duplicate = any(other.text == ch.text and abs(other.x0 - ch.x0) <= tolerance
+                        and abs(other.top - ch.top) <= tolerance
+                        for dx in (-1, 0, 1) for dy in (-1, 0, 1) for other in grid.get((cell[0] + dx, cell[1] + dy), ()))
+        if not duplicate:
+            kept.append(ch)
+            grid.setdefault(cell, []).append(ch)
+    return kept
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_dedupe_chars_matches_the_plain_grid_search(seed):
+    import random
+
+    rng = random.Random(seed)
+    chars = []
+    for _ in range(rng.randint(0, 400)):
+        x, top = rng.uniform(-5, 60), rng.uniform(-5, 60)
+        chars.append(extract.Char(rng.choice("年的ll."), x, x + 5, top, top + 5, 5.0))
+        if rng.random() < 0.3:  # fake bold: the same glyph again, slightly off (sometimes just out of tolerance)
+            dx, dy = rng.uniform(-1.2, 1.2), rng.uniform(-1.2, 1.2)
+            chars.append(extract.Char(chars[-1].text, x + dx, x + dx + 5, top + dy, top + dy + 5, 5.0))
+    assert extract.dedupe_chars(chars) == _dedupe_plain(chars)
+
+
+def test_normalize_chars_table_maps_each_character_as_before():
+    import unicodedata
+
+    def plain(ch, fullwidth_to_ascii):
+        code = ord(ch)
+        if 0x2E80 <= code <= 0x2FDF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F:
+            return unicodedata.normalize("NFKC", ch)
+        if fullwidth_to_ascii and (0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A):
+            return chr(code - 0xFEE0)
+        return ch
+
+    every = "".join(chr(c) for c in list(range(0x2E00, 0x3100)) + list(range(0xF800, 0xFFFF)) +
+                    list(range(0x2F700, 0x2FB00)))
+    for fullwidth_to_ascii in (True, False):
+        expected = "".join(plain(ch, fullwidth_to_ascii) for ch in every)
+        assert normalize_chars(every, fullwidth_to_ascii=fullwidth_to_ascii) == expected
+
+
+def _garbled_plain(text):
+    """garbled_reason before issue 9: every character looked at one by one."""
+    import unicodedata
+
+    cid = sum(len(m) for m in extract.CID.findall(text))
+    solid = [ch for ch in extract.CID.sub("", text) if not ch.isspace()]
+    if not solid and not cid:
+        return None
+    n = len(solid) + cid
+    if cid > 0.1 * n:
+        return "(cid:N) codes: a font without a Unicode map"
+    latin1 = sum(1 for ch in solid if 0x80 <= ord(ch) <= 0xFF)
+    if latin1 >= 3 and latin1 > 0.2 * n:
+        return "Latin-1 mojibake: a GB-encoded font read as Latin-1"
+    control = sum(1 for ch in solid if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") or ch == "\ufffd")
+    if control > 0.1 * n:
+        return "control, private-use or replacement characters: a font without a usable Unicode map"
+    odd = [ch for ch in solid if not extract._expected(ch)]
+    if len(odd) > 0.3 * n:
+        return f"text in an unexpected script ({unicodedata.name(odd[0], 'unknown').split()[0].title()})"
+    return None
+
+
+@pytest.mark.parametrize("text", [
+    "", "   \n", "(cid:3)(cid:4) ab", "¹ØÓÚºì¾ü×÷Õ½µÄÔ­Ôò", "abc\x01\x02\x03\ue000\ufffd", "関于 ภาษาไทย ภาษา ไทย ok",
+    "Ελληνικά κείμενα אבג", "国务院关于印发的通知 Page 1 (cid:9)", "ab\u0378\u0379cd", "\U0001f600\U0001f601x",
+])
+def test_garbled_reason_counts_as_before(text):
+    assert extract.garbled_reason(text) == _garbled_plain(text)

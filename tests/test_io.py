@@ -40,7 +40,8 @@ def test_killed_run_then_rerun_equals_an_uninterrupted_run(built, tmp_path, dela
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--outputs", str(out)]
+    # two workers: a killed run's pool workers must neither keep the lock nor go on writing
+    args = [sys.executable, "-m", "pipeline", "run", "--corpus", str(corpus), "--outputs", str(out), "--jobs", "2"]
     victim = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
     victim.send_signal(signal.SIGKILL)

@@ -64,3 +64,59 @@ def test_dask_without_scheduler_is_a_usage_error(tmp_path):
     assert proc.returncode == 2 and "--scheduler" in proc.stderr
     proc = run_cli("run", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9", "--outputs", tmp_path / "o")
     assert proc.returncode == 2 and "cannot reach the Dask scheduler" in proc.stderr
+
+
+STAGE_COMMANDS = ("extract", "convert-docs", "segment-docs", "tag-docs", "graph", "report")
+
+
+def _records(outputs) -> dict:
+    """The manifest's per-document records without timings."""
+    import json
+
+    docs = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    for entry in docs.values():
+        for record in entry.get("stages", {}).values():
+            record.pop("seconds", None)
+    return docs
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_run_document_by_document_equals_stage_by_stage(corpus_copy, jobs):
+    """`run` takes each document through all stages in one task; make's stage
+    commands go stage by stage. Same outputs and manifest records, also for a
+    document that fails half-way (a PDF with no readable text and OCR off)."""
+    import hostile
+
+    hostile.one_page(corpus_copy / "corpus" / "blank.pdf", hostile.stream(b""))
+    hostile.txt_invalid_bytes(corpus_copy / "corpus" / "bad.txt")
+    common = ("--corpus", corpus_copy / "corpus", "--set", "extract.ocr=false", "--jobs", jobs)
+    run_cli("run", *common, "--outputs", corpus_copy / "by-document", check=1)
+    for command in STAGE_COMMANDS:
+        run_cli(command, *common, "--outputs", corpus_copy / "by-stage", check=None)
+    by_document, by_stage = corpus_copy / "by-document", corpus_copy / "by-stage"
+    assert {p: v[0] for p, v in snapshot(by_document, IGNORE).items()} == \
+        {p: v[0] for p, v in snapshot(by_stage, IGNORE).items()}
+    records = _records(by_document)
+    assert records == _records(by_stage)
+    assert {d: e["status"] for d, e in records.items()} == {
+        "blank": "failed", "bad": "failed", "mic2025-brief-en": "ok", "mic2025-cn": "ok", "mic2025-hk": "ok"}
+
+    # a rerun with nothing changed redoes nothing; editing [graph] redoes only the graph stage
+    before = snapshot(by_document, IGNORE)
+    run_cli("run", *common, "--outputs", by_document, check=1)
+    assert snapshot(by_document, IGNORE) == before
+    assert {d: e["status"] for d, e in _records(by_document).items() if e["status"] != "failed"} == {
+        "mic2025-brief-en": "unchanged", "mic2025-cn": "unchanged", "mic2025-hk": "unchanged"}
+    run_cli("run", *common, "--outputs", by_document, "--set", "graph.window=paragraph", check=1)
+    after = snapshot(by_document, IGNORE)
+    changed = {p.split("/")[0] for p in after if after[p] != before.get(p)}
+    assert changed == {"graph", "report", ".state"} and all(
+        not p.startswith(".state/") or p.startswith(".state/graph/") for p in after if after[p] != before.get(p))
+
+
+def test_jobs_zero_means_one_per_core_and_negative_is_a_usage_error(built, tmp_path):
+    run_cli("run", "--corpus", ROOT / "corpus", "--outputs", tmp_path / "out", "--jobs", "0", check=0)
+    assert {p: v[0] for p, v in snapshot(tmp_path / "out", IGNORE).items()} == \
+        {p: v[0] for p, v in snapshot(built, IGNORE).items()}
+    proc = run_cli("run", "--outputs", tmp_path / "o", "--jobs", "-1")
+    assert proc.returncode == 2 and "--jobs" in proc.stderr and "one per CPU core" in proc.stderr

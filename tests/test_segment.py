@@ -136,3 +136,33 @@ def test_segment_stage_outputs(built):
     manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
     record = manifest["documents"]["mic2025-hk"]["stages"]["segment"]
     assert record["sentences"] == len(lines) and 0 < record["words"] < record["tokens"]
+
+
+def test_lemminflect_has_no_entry_without_an_ascii_letter():
+    """lemma() returns 中 or 2025 as they are without loading lemminflect's tables
+    (Chinese text must not pay ~0.3 s for them): right only while no entry of
+    those tables lacks an ASCII letter. Pin it, so an upgrade that adds one fails here."""
+    from lemminflect.core.Lemmatizer import Lemmatizer
+
+    lemmatizer = Lemmatizer()
+    entries = set(lemmatizer._getLemmaDict()) | set(lemmatizer._getOverridesDict())
+    assert len(entries) > 10_000
+    assert [w for w in entries if not segment.ASCII_LETTER.search(w)] == []
+    assert segment.lemma("製造") == "製造" and segment.lemma("Ｍａｄｅ") == "ｍａｄｅ"
+
+
+@pytest.mark.parametrize("text, script", [
+    ("推進兩化融合，發展智慧製造。 Made in China 2025 names ten sectors. The  end！下一句「四基」！ ", "zh-Hant"),
+    ('Industries  adopted new processes, e.g. "smart manufacturing".\tThe  end. ', None),
+])
+def test_paragraph_columns_agree_with_the_tokens(text, script):
+    """Paragraph reads its tokens through arrays (fast); the answers are those of spaCy's Token objects."""
+    for p in segment.analyse(text, script, CONFIG, WORDS):
+        doc = p.doc
+        assert p.sentence_tokens() == [[t.text for t in doc[i:j] if not t.is_space] for i, j in p.sentences]
+        assert p.counts() == (sum(not t.is_space for t in doc), sum(segment.is_word(t) for t in doc))
+        spans = [(doc[i:j].start_char, doc[i:j].end_char) for i, j in p.sentences]
+        assert p.sentence_spans() == [(p.start + s, p.start + e) for s, e in (segment._trim(doc.text, *x) for x in spans)]
+        assert doc.text == text[p.start:p.start + len(doc.text)]
+        if not segment.HAN.search(doc.text):  # English: norm is the lower case, lemma that of lemma()
+            assert all((t.norm_, t.lemma_) == (t.lower_, segment.lemma(t.text)) for t in doc if t.is_alpha)
