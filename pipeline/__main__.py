@@ -145,14 +145,16 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
         with open_executor(ctx) if stages else contextlib.nullcontext() as executor:
             # `run` takes each document through every stage in one task; a
             # single stage (as make runs them) goes over all documents
-            by_stage = (run_documents(ctx, stages, manifest, executor) if len(stages) > 1
+            by_stage = (run_documents(ctx, stages, manifest, executor, save=lambda: manifest.save(ctx.config))
+                        if len(stages) > 1
                         else {stages[0]: run_stage(ctx, stages[0], manifest, executor)} if stages else {})
+            if stages:
+                manifest.save(ctx.config)
             for stage, counts in by_stage.items():
                 new_failures += counts["failed_ids"]
                 for doc_id, warning in counts["warnings"]:
                     if not ctx.quiet:
                         print(f"warning: {doc_id}: {warning}", file=sys.stderr)
-                manifest.save(ctx.config)
                 ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
                         f"{counts['failed']} failed ({counts['seconds']} s)")
         # corpus-level steps: skipped when nothing they read has changed

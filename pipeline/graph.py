@@ -418,7 +418,9 @@ def graphml_bytes(G) -> bytes:
     import networkx as nx
 
     buf = _io.BytesIO()
-    nx.write_graphml(G, buf)
+    # not nx.write_graphml: it switches to lxml's writer (other bytes) when lxml
+    # happens to be installed, and outputs must not depend on that
+    nx.write_graphml_xml(G, buf)
     return buf.getvalue()
 
 

@@ -298,21 +298,24 @@ def _call_chain(doc_id: str, entry: dict, plan: list[tuple[str, str]], config, o
     return doc_id, results
 
 
-def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=None) -> dict[str, dict]:
+def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=None, save=None,
+                  every: float = 60.0) -> dict[str, dict]:
     """Run every per-document stage, document by document: a document goes
     through all of its stages in one task as soon as a worker is free, so
     parsing one PDF overlaps with segmenting, tagging and graphing others and
     no worker waits at the end of a stage for the slowest document.
 
     Gives the same outputs and manifest as :func:`run_stage` over ``stages`` in
-    turn. Returns each stage's counts."""
+    turn. ``save()`` is called every ``every`` seconds, so that a long run
+    killed midway keeps what it finished. Returns each stage's counts."""
     sync_corpus(ctx, manifest)
     plans = _plan(ctx, stages, manifest)
     counts = {stage: {"stage": stage, "redone": 0, "failed": 0, "failed_ids": [], "warnings": []}
               for stage in stages}
-    started = time.perf_counter()
+    started = saved = time.perf_counter()
 
     def done(doc_id, results):
+        nonlocal saved
         entry = manifest.documents[doc_id]
         for stage, key, record, reason in results:
             c = counts[stage]
@@ -329,6 +332,9 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
                 io.remove_doc_outputs(ctx.outputs, doc_id)
                 c["failed"] += 1
                 c["failed_ids"].append(doc_id)
+        if save and time.perf_counter() - saved > every:
+            save()
+            saved = time.perf_counter()
 
     def work_entry(doc_id):
         entry = dict(manifest.documents[doc_id])

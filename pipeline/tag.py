@@ -231,7 +231,10 @@ def jieba_words(config) -> tuple[str, ...]:
 SKIPPABLE = frozenset(" \u3000「」『』“”‘’\"'")
 # An English token: a word, a number (4.0), or one punctuation character.
 # Hyphens and dashes are no tokens, so "aero-engines" = "aero engines".
-EN_TOKEN = re.compile(r"[A-Za-z]+|[0-9]+(?:\.[0-9]+)*|[^\sA-Za-z0-9\-\u2010-\u2014]")
+# A run of Han characters is one token: no English alias holds one, so the run
+# only separates words, and a Chinese text need not be cut into characters.
+EN_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+"
+                      r"|[A-Za-z]+|[0-9]+(?:\.[0-9]+)*|[^\sA-Za-z0-9\-\u2010-\u2014]")
 _END = ""  # trie key of a terminal node: (concept id, whether jieba can keep the alias as one token)
 
 
