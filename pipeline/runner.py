@@ -188,6 +188,28 @@ def _init_worker() -> None:
     io.die_with_parent()
 
 
+def _work_entry(ctx: Context, manifest: Manifest, doc_id: str) -> dict:
+    """What a worker gets of a document: its manifest entry and its file's path."""
+    return {**manifest.documents[doc_id], "path": str(ctx.corpus / manifest.documents[doc_id]["source"])}
+
+
+def _record(ctx: Context, entry: dict, doc_id: str, stage: str, key: str, record, reason, counts: dict) -> None:
+    """Write one stage's result for a document into its manifest entry: the
+    record, or the failure (which drops the later stages and every output)."""
+    if reason is None:
+        entry["stages"][stage] = {"key": key, **record}
+        entry.update(status="ok", reason=None)
+        counts["warnings"] += [(doc_id, w) for w in record.get("warnings", [])]
+    else:
+        entry["stages"][stage] = {"key": key, "failed": reason}
+        entry.update(status="failed", reason=f"{stage}: {reason}")
+        for later in STAGE_ORDER[STAGE_ORDER.index(stage) + 1:]:
+            entry["stages"].pop(later, None)
+        io.remove_doc_outputs(ctx.outputs, doc_id)
+        counts["failed"] += 1
+        counts["failed_ids"].append(doc_id)
+
+
 def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> dict:
     """Run one per-document stage over every document that needs it, in
     ``executor`` (see :func:`open_executor`) or in this process."""
@@ -222,33 +244,17 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
     started = time.perf_counter()
     with _progress(ctx, len(todo), stage) as bar:
         def done(doc_id, key, record, reason):
-            entry = manifest.documents[doc_id]
-            if reason is None:
-                entry["stages"][stage] = {"key": key, **record}
-                entry.update(status="ok", reason=None)
-                counts["warnings"] += [(doc_id, w) for w in record.get("warnings", [])]
-            else:
-                entry["stages"][stage] = {"key": key, "failed": reason}
-                entry.update(status="failed", reason=f"{stage}: {reason}")
-                for later in STAGE_ORDER[STAGE_ORDER.index(stage) + 1:]:
-                    entry["stages"].pop(later, None)
-                io.remove_doc_outputs(ctx.outputs, doc_id)
-                counts["failed"] += 1
-                counts["failed_ids"].append(doc_id)
+            _record(ctx, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts)
             bar.update(1)
-
-        def work_entry(doc_id):
-            entry = dict(manifest.documents[doc_id])
-            entry["path"] = str(ctx.corpus / entry["source"])
-            return entry
 
         if executor is None or len(todo) <= 1:
             for doc_id, key in todo:
-                _, record, reason = _call(stage, doc_id, work_entry(doc_id), config, ctx.outputs)
+                _, record, reason = _call(stage, doc_id, _work_entry(ctx, manifest, doc_id), config, ctx.outputs)
                 done(doc_id, key, record, reason)
         else:
             keys = dict(todo)
-            futures = [executor.submit(_call, stage, d, work_entry(d), config, ctx.outputs) for d, _ in todo]
+            futures = [executor.submit(_call, stage, d, _work_entry(ctx, manifest, d), config, ctx.outputs)
+                       for d, _ in todo]
             for future in concurrent.futures.as_completed(futures):
                 doc_id, record, reason = future.result()
                 done(doc_id, keys[doc_id], record, reason)
@@ -257,8 +263,10 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
 
 
 def _plan(ctx: Context, stages: list[str], manifest: Manifest) -> dict[str, list[tuple[str, str]]]:
-    """For each document, the (stage, key) pairs it needs, in order; documents
-    that need nothing get their status from the records they already have."""
+    """For each document, the (stage, key) pairs it needs, in order: from the
+    first stage whose key changed or whose outputs are missing, every stage
+    after it too. Documents that need nothing get their status from the
+    records they already have."""
     fingerprints = {stage: stage_fingerprint(stage, ctx.config) for stage in stages}
     plans = {}
     for doc_id in sorted(manifest.documents):
@@ -316,38 +324,20 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
 
     def done(doc_id, results):
         nonlocal saved
-        entry = manifest.documents[doc_id]
         for stage, key, record, reason in results:
-            c = counts[stage]
-            c["redone"] += 1
-            if reason is None:
-                entry["stages"][stage] = {"key": key, **record}
-                entry.update(status="ok", reason=None)
-                c["warnings"] += [(doc_id, w) for w in record.get("warnings", [])]
-            else:
-                entry["stages"][stage] = {"key": key, "failed": reason}
-                entry.update(status="failed", reason=f"{stage}: {reason}")
-                for later in STAGE_ORDER[STAGE_ORDER.index(stage) + 1:]:
-                    entry["stages"].pop(later, None)
-                io.remove_doc_outputs(ctx.outputs, doc_id)
-                c["failed"] += 1
-                c["failed_ids"].append(doc_id)
+            counts[stage]["redone"] += 1
+            _record(ctx, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts[stage])
         if save and time.perf_counter() - saved > every:
             save()
             saved = time.perf_counter()
 
-    def work_entry(doc_id):
-        entry = dict(manifest.documents[doc_id])
-        entry["path"] = str(ctx.corpus / entry["source"])
-        return entry
-
     with _progress(ctx, len(plans), "documents") as bar:
         if executor is None or len(plans) <= 1:
             for doc_id, plan in plans.items():
-                done(*_call_chain(doc_id, work_entry(doc_id), plan, ctx.config, ctx.outputs))
+                done(*_call_chain(doc_id, _work_entry(ctx, manifest, doc_id), plan, ctx.config, ctx.outputs))
                 bar.update(1)
         else:
-            futures = [executor.submit(_call_chain, d, work_entry(d), plan, ctx.config, ctx.outputs)
+            futures = [executor.submit(_call_chain, d, _work_entry(ctx, manifest, d), plan, ctx.config, ctx.outputs)
                        for d, plan in plans.items()]
             for future in concurrent.futures.as_completed(futures):
                 done(*future.result())

@@ -1,4 +1,5 @@
-"""The runner: local process pools and a real Dask cluster give the same outputs."""
+"""The runner: local process pools and a real Dask cluster give the same outputs, and `run`'s
+document-by-document order gives those of the stage commands run in turn."""
 
 import socket
 import subprocess
