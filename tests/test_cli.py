@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, SAMPLES, run_cli
+from conftest import ROOT, SAMPLES, needs_samples, run_cli
 from pipeline.__main__ import HELP, build_parser
 from pipeline.io import OutputsLock
 
@@ -52,6 +52,7 @@ def test_second_run_exits_3_while_the_lock_is_held(tmp_path):
     assert run_cli("run", "--corpus", tmp_path / "corpus", "--outputs", tmp_path / "out").returncode == 0
 
 
+@needs_samples
 def test_bad_documents_fail_alone(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import pytest
 
-from conftest import ROOT, SAMPLES, run_cli
+from conftest import ROOT, SAMPLES, needs_samples, run_cli
 from pipeline import convert
 from pipeline.config import Config, ConvertConfig
 from pipeline.convert import align, analysis_converter, converter, detect_paragraphs, detect_script, to_analysis
@@ -29,6 +29,7 @@ def opencc_cases():
     return [(config, case["input"], expected) for case in data["cases"] for config, expected in case["expected"].items()]
 
 
+@needs_samples
 def test_opencc_testcases_all_pass_through_the_convert_tool():
     cases = opencc_cases()
     assert len(cases) == 543
@@ -44,6 +45,7 @@ def test_opencc_testcases_all_pass_through_the_convert_tool():
     assert failures == []
 
 
+@needs_samples
 @pytest.mark.parametrize("config", ["s2twp", "tw2sp", "s2hkp", "hk2sp", "s2t", "t2s", "hk2s", "tw2s", "jp2t"])
 def test_offset_map_blocks_are_opencc_conversions(config):
     """Every block of the map that changes length, converted on its own, gives

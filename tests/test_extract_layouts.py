@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import pdfgen
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, needs_samples
 from pipeline import extract
 from pipeline.config import load_config
 from pipeline.errors import DocumentError
@@ -61,7 +61,7 @@ def test_image_only_pdf_goes_through_ocr(tmp_path):
 SAMPLE_PDFS = sorted((SAMPLES / "pdf").glob("*.pdf"))
 
 
-@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+@needs_samples
 @pytest.mark.parametrize("engine", extract.ENGINES)
 @pytest.mark.parametrize("sample", [p.name for p in SAMPLE_PDFS])
 def test_real_samples_give_clean_text_or_report_pages(tmp_path, sample, engine):
@@ -81,27 +81,27 @@ def test_real_samples_give_clean_text_or_report_pages(tmp_path, sample, engine):
     assert all(f"page {n} left out" in " ".join(record["warnings"]) for n in lost)
 
 
-@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+@needs_samples
 def test_issue_xiaobiaosong_mojibake_recovered_by_pdfium(tmp_path):
     record, text = run_extract(SAMPLES / "pdf/XiaoBiaoSong.pdf", tmp_path / "out")
     assert record["page_engines"] == ["pdfium"] and "mojibake" in record["fallbacks"][0]["reason"]
     assert "关于红军作战的原则" in text
 
 
-@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+@needs_samples
 def test_issue15690_fullwidth_words_keep_their_spaces(tmp_path):
     _, text = run_extract(SAMPLES / "pdf/issue15690.pdf", tmp_path / "out")
     assert "Optimization of water extraction and alcohol precipitation" in text
 
 
-@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+@needs_samples
 def test_federal_register_columns_are_read_one_after_the_other(tmp_path):
     _, text = run_extract(SAMPLES / "pdf/federal-register-2020-17221.pdf", tmp_path / "out")
     assert "require operators to conduct an AOA sensor system test and perform an operational readiness flight" \
            in re.sub(r"\s+", " ", text)
 
 
-@pytest.mark.skipif(not SAMPLE_PDFS, reason="../shared/samples/pdf is not there")
+@needs_samples
 def test_issue_67_double_spaced_paragraphs_are_joined(tmp_path):
     _, text = run_extract(SAMPLES / "pdf/issue-67-example.pdf", tmp_path / "out")
     assert "并承担个别和连带的法律责任。" in text
