@@ -1185,6 +1185,7 @@ def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
     A plain fork (not multiprocessing) so that it also works inside daemonic
     pool workers, which multiprocessing does not let have children.
     """
+    import gc
     import pickle
     import select
     import signal
@@ -1197,6 +1198,7 @@ def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
     if pid == 0:  # the child
         try:
             os.close(read_fd)
+            import gc; gc.freeze()
             # hold nothing of the parent's: an inherited descriptor (the outputs
             # lock) must not outlive a killed parent; and die with the parent
             os.closerange(3, write_fd)
@@ -1308,7 +1310,7 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
         warnings.append(f"page {r['page']} left out: {r['reason']}")
     io.write_text(outputs / "text" / f"{doc_id}.txt", text + "\n")
     page_engines = [r["engine"] for r in records] if records else [engine]
-    io.write_json(outputs / ".state" / "extract" / f"{doc_id}.json",
+    io.write_state(outputs / ".state" / "extract" / f"{doc_id}.json",
                   {"page_starts": page_starts, "paragraphs": spans, "metadata": metadata,
                    "page_engines": page_engines})
     return {

@@ -513,7 +513,7 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     counts = count_document(doc_id, text, mentions, sentences, extracted["paragraphs"], window=cfg.window,
                             window_size=cfg.window_size, words=words, ancestors=ancestry(lexicon, cfg.roll_up),
                             max_evidence=cfg.max_evidence, snippet_chars=cfg.snippet_chars)
-    io.write_json(outputs / ".state" / "graph" / f"{doc_id}.json", counts)
+    io.write_state(outputs / ".state" / "graph" / f"{doc_id}.json", counts)
     G = build_graph({doc_id: counts}, lexicon, min_weight=cfg.min_weight, max_evidence=cfg.max_evidence,
                     seed=cfg.seed, attributes=_attributes(cfg))
     io.write_bytes(outputs / "graph" / "docs" / f"{doc_id}.graphml", graphml_bytes(G))

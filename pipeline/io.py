@@ -73,12 +73,28 @@ def sweep_temp_files(outputs: Path) -> int:
     return count
 
 
+def prune_cache(folder: Path, pattern: str, keep: int) -> None:
+    """Delete all but the ``keep`` newest files matching ``pattern``: a cache
+    keyed by content gets a new file whenever the dictionary changes."""
+    files = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for path in files[keep:]:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path: Path, data) -> None:
     write_text(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def write_state(path: Path, data) -> None:
+    """JSON for a .state file, which only this program reads: without indent,
+    so the json module's C encoder writes it (indent makes it use the pure
+    Python one, several times slower on a document's counts)."""
+    write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
 
 
 def csv_text(header, rows) -> str:

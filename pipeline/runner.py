@@ -18,6 +18,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
+import gc
 import importlib
 import os
 import shutil
@@ -123,6 +124,17 @@ def _call(stage: str, doc_id: str, entry: dict, config, outputs: Path):
     except Exception as exc:  # a bug or a library failing on a strange file: fail the document, not the batch
         message = str(exc).splitlines()[0] if str(exc) else ""
         return doc_id, None, f"internal error in {stage}: {exc.__class__.__name__}: {message}"[:500]
+    finally:
+        if stage not in _WARM_STAGES:
+            # What a stage loads on its first document (the dictionary, spaCy,
+            # networkx) lives as long as the process: moved out of the garbage
+            # collector's sight, it is no longer walked by every full
+            # collection (0.6 s of a 40-PDF run's 1 s of collecting).
+            _WARM_STAGES.add(stage)
+            gc.freeze()
+
+
+_WARM_STAGES: set[str] = set()  # stages that have run on a document in this process
 
 
 def _progress(ctx: Context, total: int, label: str):

@@ -197,6 +197,7 @@ def _load(files: tuple[str, ...]) -> Lexicon:
     lexicon = build_lexicon(concepts)
     try:
         io.write_bytes(cached, pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL))
+        io.prune_cache(cached.parent, "lexicon-*.pickle", keep=4)
     except OSError:  # a read-only install still works, only slower
         pass
     return lexicon
@@ -427,7 +428,7 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     concepts: dict[str, int] = {}
     for m in mentions:
         concepts[m["concept"]] = concepts.get(m["concept"], 0) + 1
-    io.write_json(outputs / ".state" / "tag" / f"{doc_id}.json", {
+    io.write_state(outputs / ".state" / "tag" / f"{doc_id}.json", {
         "concepts": concepts, "candidates": doc_candidates(text, analysis, sentences or [], mentions, lexicon)})
     return {"mentions": len(mentions), "concepts": len({m["concept"] for m in mentions}),
             "rejected": len(rejected), "rejected_surfaces": sorted({r["surface"] for r in rejected})[:20],

@@ -51,3 +51,13 @@ def test_killed_run_then_rerun_equals_an_uninterrupted_run(built, tmp_path, dela
     expected = {p: v[0] for p, v in snapshot(built, ignore).items()}
     assert {p: v[0] for p, v in snapshot(out, ignore).items()} == expected
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_prune_cache_keeps_the_newest_files(tmp_path):
+    for i in range(6):
+        path = tmp_path / f"jieba-{i}.pickle"
+        path.write_bytes(b"x")
+        os.utime(path, ns=(i * 10**9, i * 10**9))
+    (tmp_path / "other.pickle").write_bytes(b"y")
+    io.prune_cache(tmp_path, "jieba-*.pickle", keep=4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"jieba-{i}.pickle" for i in range(2, 6)] + ["other.pickle"]

@@ -166,3 +166,19 @@ def test_paragraph_columns_agree_with_the_tokens(text, script):
         assert doc.text == text[p.start:p.start + len(doc.text)]
         if not segment.HAN.search(doc.text):  # English: norm is the lower case, lemma that of lemma()
             assert all((t.norm_, t.lemma_) == (t.lower_, segment.lemma(t.text)) for t in doc if t.is_alpha)
+
+
+def test_cached_tokenizer_equals_a_freshly_built_one(tmp_path):
+    # the first call builds the prefix dictionary with jieba and pickles it;
+    # the next (a new worker process) loads the pickle: both must cut alike
+    words = jieba_words(Config())
+    built = segment.tokenizer.__wrapped__(str(tmp_path), words, True)
+    (cached,) = tmp_path.glob("jieba-*.pickle")
+    loaded = segment.tokenizer.__wrapped__(str(tmp_path), words, True)
+    assert loaded.FREQ == built.FREQ and loaded.total == built.total
+    text = (ROOT / "corpus" / "mic2025-cn.txt").read_text(encoding="utf-8")[:3000]
+    assert loaded.lcut(text) == built.lcut(text)
+    other = segment.tokenizer.__wrapped__(str(tmp_path), words[:-1], True)  # another dictionary: its own file
+    assert len(list(tmp_path.glob("jieba-*.pickle"))) == 2 and other.total != built.total
+    cached.write_bytes(b"not a pickle")  # a damaged cache is rebuilt, not an error
+    assert segment.tokenizer.__wrapped__(str(tmp_path), words, True).FREQ == built.FREQ
