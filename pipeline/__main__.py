@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -145,7 +146,10 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
         with open_executor(ctx) if stages else contextlib.nullcontext() as executor:
             # `run` takes each document through every stage in one task; a
             # single stage (as make runs them) goes over all documents
-            by_stage = (run_documents(ctx, stages, manifest, executor, save=lambda: manifest.save(ctx.config))
+            # the report's libraries are imported while the workers run, not after them
+            warm_up = functools.partial(report_stage.load_libraries, ctx.config.report.figure_fonts) if report else None
+            by_stage = (run_documents(ctx, stages, manifest, executor, save=lambda: manifest.save(ctx.config),
+                                      meanwhile=warm_up)
                         if len(stages) > 1
                         else {stages[0]: run_stage(ctx, stages[0], manifest, executor)} if stages else {})
             if stages:

@@ -319,7 +319,7 @@ def _call_chain(doc_id: str, entry: dict, plan: list[tuple[str, str]], config, o
 
 
 def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=None, save=None,
-                  every: float = 60.0) -> dict[str, dict]:
+                  every: float = 60.0, meanwhile=None) -> dict[str, dict]:
     """Run every per-document stage, document by document: a document goes
     through all of its stages in one task as soon as a worker is free, so
     parsing one PDF overlaps with segmenting, tagging and graphing others and
@@ -327,7 +327,9 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
 
     Gives the same outputs and manifest as :func:`run_stage` over ``stages`` in
     turn. ``save()`` is called every ``every`` seconds, so that a long run
-    killed midway keeps what it finished. Returns each stage's counts."""
+    killed midway keeps what it finished. ``meanwhile()`` is called once the
+    workers have their tasks, in this process, which would otherwise only wait.
+    Returns each stage's counts."""
     sync_corpus(ctx, manifest)
     plans = _plan(ctx, stages, manifest)
     counts = {stage: {"stage": stage, "redone": 0, "failed": 0, "failed_ids": [], "warnings": []}
@@ -349,8 +351,14 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
                 done(*_call_chain(doc_id, _work_entry(ctx, manifest, doc_id), plan, ctx.config, ctx.outputs))
                 bar.update(1)
         else:
-            futures = [executor.submit(_call_chain, d, _work_entry(ctx, manifest, d), plan, ctx.config, ctx.outputs)
-                       for d, plan in plans.items()]
+            # biggest files first, so that the last tasks are short ones and no
+            # worker sits idle at the end while another reads a long PDF
+            order = sorted(plans, key=lambda d: (-manifest.documents[d].get("bytes", 0), d))
+            futures = [executor.submit(_call_chain, d, _work_entry(ctx, manifest, d), plans[d], ctx.config,
+                                       ctx.outputs) for d in order]
+            if meanwhile:
+                with contextlib.suppress(Exception):  # only a head start: the step itself reports any error
+                    meanwhile()
             for future in concurrent.futures.as_completed(futures):
                 done(*future.result())
                 bar.update(1)

@@ -136,6 +136,13 @@ def main() -> int:
             row("pdfplumber alone / pipeline with pdfium engine (target >= 10)", f"{plumber / fast:.2f}x",
                 f"{fast:.1f} s")
             row("pipeline: pdfium engine vs pdfplumber engine", f"{default / fast:.2f}x")
+            single = tmp / "single"
+            single.mkdir()
+            shutil.copy(pdfs[0], single)
+            fixed, _ = fastest(run + ["--corpus", single, "--outputs", tmp / "fixed", "--set", "extract.engine=pdfium"],
+                               tmp / "fixed", repeat)
+            row("  of which a run's fixed cost (1 PDF, pdfium engine)", f"{fixed:.2f} s",
+                f"10x would need the whole run in {plumber / 10:.2f} s")
         except RuntimeError as exc:
             row("pdfium engine", "n/a", str(exc)[:80])
         identical = tree(tmp / "one") == tree(tmp / "two") == tree(tmp / "default")
