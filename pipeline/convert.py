@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from . import io
 from .errors import ConfigError
 
@@ -109,6 +107,8 @@ class Aligned:
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(orig_bounds, conv_bounds), materialised for a one-for-one text too."""
+        import numpy as np
+
         if self.orig_bounds is None:
             b = np.arange(len(self.original) + 1, dtype=np.int64)
             return b, b
@@ -116,6 +116,8 @@ class Aligned:
 
     @staticmethod
     def _map(start: int, end: int, src: np.ndarray, dst: np.ndarray) -> tuple[int, int]:
+        import numpy as np
+
         i = int(np.searchsorted(src, start, "right")) - 1
         j = int(np.searchsorted(src, end, "left"))
         return int(dst[max(i, 0)]), int(dst[min(j, len(dst) - 1)])
@@ -134,6 +136,8 @@ class Aligned:
 
     def is_boundary(self, pos: int) -> bool:
         """Whether converted offset ``pos`` is a block boundary (a cut there maps exactly)."""
+        import numpy as np
+
         if self.same_length:
             return True
         i = int(np.searchsorted(self.conv_bounds, pos))
@@ -209,6 +213,8 @@ def align(text: str, convert: Callable[[str], str]) -> Aligned:
     >>> a.converted, a.same_length
     ('机床', True)
     """
+    import numpy as np  # here, not at the top: `extract`, `status` and a no-op run never need it (0.2 s)
+
     whole = convert(text)
     if len(whole) == len(text) and convert("\n".join(text.replace("\n", " "))) == "\n".join(whole.replace("\n", " ")):
         return Aligned(text, whole)  # the common case: every character converted on its own, one for one
@@ -239,6 +245,8 @@ def align(text: str, convert: Callable[[str], str]) -> Aligned:
 
 def concat(parts: list[Aligned]) -> Aligned:
     """One Aligned text from consecutive parts."""
+    import numpy as np
+
     original, converted = "".join(p.original for p in parts), "".join(p.converted for p in parts)
     if all(p.orig_bounds is None for p in parts):
         return Aligned(original, converted)
