@@ -144,10 +144,10 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
         io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)
         with open_executor(ctx) if stages else contextlib.nullcontext() as executor:
-            # `run` takes each document through every stage in one task; a
-            # single stage (as make runs them) goes over all documents
             # the report's libraries are imported while the workers run, not after them
             warm_up = functools.partial(report_stage.load_libraries, ctx.config.report.figure_fonts) if report else None
+            # `run` takes each document through every stage in one task; a
+            # single stage (as make runs them) goes over all documents
             by_stage = (run_documents(ctx, stages, manifest, executor, save=lambda: manifest.save(ctx.config),
                                       meanwhile=warm_up)
                         if len(stages) > 1

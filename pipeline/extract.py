@@ -1198,7 +1198,11 @@ def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
     if pid == 0:  # the child
         try:
             os.close(read_fd)
-            import gc; gc.freeze()
+            # the collector must not walk the heap inherited from the worker
+            # (jieba, spaCy, the dictionary): collections in the child took
+            # about a second per 40 PDFs, and touching those objects copies
+            # their memory pages into the child
+            gc.freeze()
             # hold nothing of the parent's: an inherited descriptor (the outputs
             # lock) must not outlive a killed parent; and die with the parent
             os.closerange(3, write_fd)
@@ -1311,8 +1315,8 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     io.write_text(outputs / "text" / f"{doc_id}.txt", text + "\n")
     page_engines = [r["engine"] for r in records] if records else [engine]
     io.write_state(outputs / ".state" / "extract" / f"{doc_id}.json",
-                  {"page_starts": page_starts, "paragraphs": spans, "metadata": metadata,
-                   "page_engines": page_engines})
+                   {"page_starts": page_starts, "paragraphs": spans, "metadata": metadata,
+                    "page_engines": page_engines})
     return {
         "engine": engine,
         "pages": n_pages,

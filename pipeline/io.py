@@ -73,9 +73,30 @@ def sweep_temp_files(outputs: Path) -> int:
     return count
 
 
+def cached_pickle(folder: Path, kind: str, key: str, build, keep: int = 4):
+    """The value pickled in ``folder/<kind>-<key>.pickle``, or ``build()``
+    pickled there for the next process. ``key`` must cover everything the
+    value depends on; a damaged file is rebuilt, and a read-only folder only
+    makes it slower. Only the ``keep`` newest files of a kind stay: each
+    change of the dictionary makes a new one."""
+    import pickle
+
+    path = Path(folder) / f"{kind}-{key}.pickle"
+    try:
+        return pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        pass
+    value = build()
+    try:
+        write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        prune_cache(Path(folder), f"{kind}-*.pickle", keep)
+    except OSError:
+        pass
+    return value
+
+
 def prune_cache(folder: Path, pattern: str, keep: int) -> None:
-    """Delete all but the ``keep`` newest files matching ``pattern``: a cache
-    keyed by content gets a new file whenever the dictionary changes."""
+    """Delete all but the ``keep`` newest files matching ``pattern``."""
     files = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for path in files[keep:]:
         with contextlib.suppress(FileNotFoundError):

@@ -205,6 +205,13 @@ def _work_entry(ctx: Context, manifest: Manifest, doc_id: str) -> dict:
     return {**manifest.documents[doc_id], "path": str(ctx.corpus / manifest.documents[doc_id]["source"])}
 
 
+def _biggest_first(manifest: Manifest, doc_ids) -> list[str]:
+    """The order tasks go to workers: biggest files first, so that the last
+    tasks are short ones and no worker sits idle at the end while another
+    reads a long PDF."""
+    return sorted(doc_ids, key=lambda d: (-manifest.documents[d].get("bytes", 0), d))
+
+
 def _record(ctx: Context, entry: dict, doc_id: str, stage: str, key: str, record, reason, counts: dict) -> None:
     """Write one stage's result for a document into its manifest entry: the
     record, or the failure (which drops the later stages and every output)."""
@@ -266,7 +273,7 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
         else:
             keys = dict(todo)
             futures = [executor.submit(_call, stage, d, _work_entry(ctx, manifest, d), config, ctx.outputs)
-                       for d, _ in todo]
+                       for d in _biggest_first(manifest, keys)]
             for future in concurrent.futures.as_completed(futures):
                 doc_id, record, reason = future.result()
                 done(doc_id, keys[doc_id], record, reason)
@@ -351,11 +358,8 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
                 done(*_call_chain(doc_id, _work_entry(ctx, manifest, doc_id), plan, ctx.config, ctx.outputs))
                 bar.update(1)
         else:
-            # biggest files first, so that the last tasks are short ones and no
-            # worker sits idle at the end while another reads a long PDF
-            order = sorted(plans, key=lambda d: (-manifest.documents[d].get("bytes", 0), d))
             futures = [executor.submit(_call_chain, d, _work_entry(ctx, manifest, d), plans[d], ctx.config,
-                                       ctx.outputs) for d in order]
+                                       ctx.outputs) for d in _biggest_first(manifest, plans)]
             if meanwhile:
                 with contextlib.suppress(Exception):  # only a head start: the step itself reports any error
                     meanwhile()

@@ -178,29 +178,21 @@ def _load(files: tuple[str, ...]) -> Lexicon:
     under a key of the files' contents, this module's code and the library
     versions, so a run with an unchanged dictionary loads it at once.
     """
-    import pickle
     from importlib import metadata
 
     texts = [Path(name).read_text(encoding="utf-8") for name in files]
     key = hashlib.sha256("\x00".join([*files, *texts, Path(__file__).read_text(encoding="utf-8"),
                                        *(metadata.version(p) for p in ("opencc", "lemminflect"))]).encode())
-    cached = _cache_folder() / f"lexicon-{key.hexdigest()[:24]}.pickle"
-    try:
-        return pickle.loads(cached.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        pass
-    concepts = []
-    for name, text in zip(files, texts):
-        parsed = parse_lexicon(text, name)
-        _check_unique_ids(parsed)
-        concepts.extend(parsed)
-    lexicon = build_lexicon(concepts)
-    try:
-        io.write_bytes(cached, pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL))
-        io.prune_cache(cached.parent, "lexicon-*.pickle", keep=4)
-    except OSError:  # a read-only install still works, only slower
-        pass
-    return lexicon
+
+    def build() -> Lexicon:
+        concepts = []
+        for name, text in zip(files, texts):
+            parsed = parse_lexicon(text, name)
+            _check_unique_ids(parsed)
+            concepts.extend(parsed)
+        return build_lexicon(concepts)
+
+    return io.cached_pickle(_cache_folder(), "lexicon", key.hexdigest()[:24], build)
 
 
 def _cache_folder() -> Path:
@@ -400,10 +392,9 @@ def locate(mentions: list[dict], paragraphs, sentences, page_starts) -> list[dic
     return mentions
 
 
-def _read_sentences(doc_id: str, outputs: Path):
+def _read_sentences(doc_id: str, spans: list, outputs: Path):
     """[((start, end), [token, ...]), ...] from the segment stage's sentence
-    spans and segmented/<doc>.txt; None when they do not line up."""
-    spans = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")["sentences"]
+    ``spans`` and segmented/<doc>.txt; None when they do not line up."""
     lines = (outputs / "segmented" / f"{doc_id}.txt").read_text(encoding="utf-8").split("\n")[:len(spans)]
     if len(lines) != len(spans):
         return None
@@ -415,13 +406,13 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")
     script = entry["stages"]["convert"]["script"]
     lexicon = load_lexicon(config)
-    sentences = _read_sentences(doc_id, outputs)
+    spans = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")["sentences"]
+    sentences = _read_sentences(doc_id, spans, outputs)
     boundaries = token_boundaries(text, sentences) if sentences is not None else None
     analysis = convert.to_analysis(text, script, config)
     mentions, rejected = match(text, analysis, lexicon, boundaries)
     extracted = io.read_json(outputs / ".state" / "extract" / f"{doc_id}.json")
-    segmented = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")
-    locate(mentions, extracted["paragraphs"], segmented["sentences"], extracted["page_starts"])
+    locate(mentions, extracted["paragraphs"], spans, extracted["page_starts"])
     keys = ("concept", "surface", "start", "end", "paragraph", "sentence", "page")
     io.write_text(outputs / "tags" / f"{doc_id}.jsonl",
                   "".join(json.dumps({k: m[k] for k in keys}, ensure_ascii=False) + "\n" for m in mentions))
