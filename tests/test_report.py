@@ -267,6 +267,17 @@ class Visit:
     def js(self, expression):
         return self.page.evaluate(expression)
 
+    def js_once(self, expression, condition, timeout=5000):
+        """``expression`` once ``condition`` (JavaScript) holds, or at the timeout:
+        a filter's effect on the graph can show after the action returns."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.wait_for_function(condition, timeout=timeout)
+        except PlaywrightTimeout:  # the caller's assertion reports what the page has then
+            pass
+        return self.js(expression)
+
     def click_node(self, node_id):
         self.page.locator("#cy").scroll_into_view_if_needed()
         box = self.page.locator("#cy").bounding_box()
@@ -334,11 +345,15 @@ def test_report_in_chromium(built, browser, tmp_path):
     page.press("#search", "Enter")
     heaviest = max(e["weight"] for e in graph["edges"])
     page.locator("#min-weight").fill(str(heaviest))
-    visible = visit.js("window.reportGraph.edges().filter(e => e.visible()).length")
-    assert visible == sum(e["weight"] >= heaviest for e in graph["edges"])
+    expected = sum(e["weight"] >= heaviest for e in graph["edges"])
+    shown = "window.reportGraph.edges().filter(e => e.visible()).length"
+    visible = visit.js_once(shown, f"{shown} === {expected}")
+    assert visible == expected
     page.locator("#filter-category input[data-key='string:sector']").uncheck()
-    hidden = visit.js("window.reportGraph.nodes().filter(n => !n.visible()).map(n => n.id())")
-    assert sorted(hidden) == sorted(n for n, d in nodes.items() if d["category"] == "sector")
+    sectors = sorted(n for n, d in nodes.items() if d["category"] == "sector")
+    hidden_ids = "window.reportGraph.nodes().filter(n => !n.visible()).map(n => n.id())"
+    hidden = visit.js_once(hidden_ids, f"{hidden_ids}.length === {len(sectors)}")
+    assert sorted(hidden) == sectors
     page.locator("#filter-category input[data-key='string:sector']").check()
     page.locator("#min-weight").fill("1")
     page.select_option("#edge-measure", "npmi")
