@@ -275,12 +275,10 @@ def _validate(config: Config, text: str, origin: dict) -> None:
         re.compile(config.graph.group_pattern)
     except re.error as exc:
         fail("graph", "group_pattern", f"expected a regular expression ({exc})")
-    from .convert import converter  # OpenCC names are checked by OpenCC itself
+    from .convert import is_config_name  # OpenCC names are checked by OpenCC itself
 
     for key in ("traditional_to_simplified", "simplified_to_traditional"):
-        try:
-            converter(getattr(config.convert, key))
-        except ConfigError:
+        if not is_config_name(getattr(config.convert, key)):
             fail("convert", key, f"expected an OpenCC configuration name (hk2s, tw2s, t2s, s2hk, s2tw, s2t, ...), "
                                  f"got {getattr(config.convert, key)!r}")
     base = Path(where).parent if where != "<defaults>" else Path(".")

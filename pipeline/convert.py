@@ -50,7 +50,7 @@ def converter(config_name: str) -> Callable[[str], str]:
     name = config_name.removesuffix(".json")
     try:
         if hasattr(opencc, "CONFIGS"):  # official bindings: OpenCC("t2s.json")
-            if f"{name}.json" not in opencc.CONFIGS:
+            if not is_config_name(name):
                 raise ValueError(name)
             return opencc.OpenCC(f"{name}.json").convert
         # opencc-python-reimplemented: OpenCC("t2s"); it knows fewer configs and
@@ -61,6 +61,26 @@ def converter(config_name: str) -> Callable[[str], str]:
     except Exception:
         raise ConfigError("opencc", config_name, "not an OpenCC configuration name (t2s, s2t, hk2s, s2hk, tw2s, "
                                                  "s2tw, s2twp, tw2sp, t2hk, t2tw, ...)") from None
+
+
+def is_config_name(config_name: str) -> bool:
+    """Is ``config_name`` an OpenCC configuration (hk2s, t2s.json, ...)? The
+    official bindings list their configurations, so nothing is loaded (making
+    a converter costs 0.1 s, and every command checks the config); the
+    reimplementation has no list, and is asked to convert.
+
+    >>> is_config_name("hk2s"), is_config_name("hk2x")
+    (True, False)
+    """
+    import opencc
+
+    if hasattr(opencc, "CONFIGS"):
+        return f"{config_name.removesuffix('.json')}.json" in opencc.CONFIGS
+    try:
+        converter(config_name)
+        return True
+    except ConfigError:
+        return False
 
 
 def per_character(text: str, convert: Callable[[str], str]) -> list[str]:

@@ -21,6 +21,7 @@ import functools
 import gc
 import importlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -62,10 +63,38 @@ class Context:
 
 @functools.lru_cache(maxsize=None)
 def _version(package: str) -> str | None:
+    version = _installed_versions().get(_normalized(package))
+    if version is not None:
+        return version
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@functools.lru_cache(maxsize=None)
+def _installed_versions() -> dict[str, str]:
+    """Versions of the installed wheels, read from their ``NAME-VERSION.dist-info``
+    folder names (the wheel format puts the version there). Every command
+    needs the versions of 13 libraries, and ``metadata.version`` reads and
+    parses each one's METADATA file: 45 ms together, against 1 ms for a
+    listing. Others (an egg, an editable install) are left to ``metadata``."""
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem = name.removesuffix(".dist-info")
+            if stem != name and stem.count("-") == 1:
+                package, version = stem.split("-")
+                found.setdefault(_normalized(package), version)  # the first on sys.path, as import finds it
+    return found
 
 
 class Manifest:

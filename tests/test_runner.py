@@ -121,3 +121,21 @@ def test_jobs_zero_means_one_per_core_and_negative_is_a_usage_error(built, tmp_p
         {p: v[0] for p, v in snapshot(built, IGNORE).items()}
     proc = run_cli("run", "--outputs", tmp_path / "o", "--jobs", "-1")
     assert proc.returncode == 2 and "--jobs" in proc.stderr and "one per CPU core" in proc.stderr
+
+
+def test_library_versions_from_folder_names_are_those_of_their_metadata():
+    # every version in the cache keys and the manifest, read from the wheels'
+    # .dist-info folder names, equals the one importlib.metadata parses
+    from importlib import metadata
+
+    from pipeline import runner
+
+    listed = runner._installed_versions()
+    for name in runner.DEPENDENCIES:
+        try:
+            expected = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected = None
+        assert runner._version(name) == expected, name
+        if expected is not None:
+            assert listed.get(runner._normalized(name)) == expected, name  # not the fallback
