@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -255,7 +256,7 @@ class Visit:
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.url = path.resolve().as_uri()
         self.page.goto(self.url)
-        self.page.wait_for_function("window.reportGraph && window.reportGraph.nodes().length > 0")
+        assert self.wait_until("window.reportGraph && window.reportGraph.nodes().length > 0")
 
     def check_clean(self):
         assert self.errors == []
@@ -267,15 +268,24 @@ class Visit:
     def js(self, expression):
         return self.page.evaluate(expression)
 
-    def js_once(self, expression, condition, timeout=5000):
-        """``expression`` once ``condition`` (JavaScript) holds, or at the timeout:
-        a filter's effect on the graph can show after the action returns."""
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    def wait_until(self, condition, timeout=5.0) -> bool:
+        """Poll ``condition`` (JavaScript) until it holds or ``timeout`` seconds
+        pass; whether it held. Polled from here with ``evaluate``: Playwright's
+        own ``wait_for_function`` polls with eval() in the page, which the
+        report's Content-Security-Policy forbids (an EvalError whenever the
+        condition did not hold at once)."""
+        deadline = time.monotonic() + timeout
+        while not self.js(f"Boolean({condition})"):
+            if time.monotonic() > deadline:
+                return False
+            self.page.wait_for_timeout(50)
+        return True
 
-        try:
-            self.page.wait_for_function(condition, timeout=timeout)
-        except PlaywrightTimeout:  # the caller's assertion reports what the page has then
-            pass
+    def js_once(self, expression, condition, timeout=5.0):
+        """``expression`` once ``condition`` (JavaScript) holds, or at the timeout:
+        a filter's effect on the graph can show after the action returns (the
+        caller's assertion then reports what the page has)."""
+        self.wait_until(condition, timeout)
         return self.js(expression)
 
     def click_node(self, node_id):
@@ -312,7 +322,7 @@ def test_report_in_chromium(built, browser, tmp_path):
     # clicking the node on the canvas shows its neighbours and its mentions in context
     page.click("#reset")
     visit.click_node("four_foundations")
-    page.wait_for_function("window.reportGraph.getElementById('four_foundations').selected()")
+    assert visit.wait_until("window.reportGraph.getElementById('four_foundations').selected()")
     assert page.inner_text("#details h3") == "四基"
     kwic = page.locator("#details ol.kwic li")
     assert kwic.count() >= 1
