@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 some documents failed, 2 usage or config error,
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import functools
 import json
@@ -161,22 +162,31 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                         print(f"warning: {doc_id}: {warning}", file=sys.stderr)
                 ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
                         f"{counts['failed']} failed ({counts['seconds']} s)")
-        # corpus-level steps: skipped when nothing they read has changed
-        steps = manifest.data.setdefault("corpus_steps", {})
-        tag_key = corpus_key("tag", ctx.config, manifest)
-        if "tag" in stages and (steps.get("tag") != tag_key
-                                or not (ctx.outputs / "concepts_not_found.csv").exists()):
-            result = tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
-            steps["tag"] = tag_key
-            manifest.save(ctx.config, tag=result)
-            ctx.say(f"tag: {result['concepts_not_found']} concepts never found, {result['candidates']} candidate terms")
-        graph_key = corpus_key("graph", ctx.config, manifest)
-        if finish_graph and (steps.get("graph") != graph_key
-                             or not (ctx.outputs / "graph" / "cooccurrence.json").exists()):
-            result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs)
-            steps["graph"] = graph_key
-            manifest.save(ctx.config, graph=result)
-            ctx.say(f"graph: {result['nodes']} concepts, {result['edges']} edges from {result['documents']} documents")
+            # corpus-level steps: skipped when nothing they read has changed
+            steps = manifest.data.setdefault("corpus_steps", {})
+            tag_key, graph_key = corpus_key("tag", ctx.config, manifest), corpus_key("graph", ctx.config, manifest)
+            merge_tags = "tag" in stages and (steps.get("tag") != tag_key
+                                              or not (ctx.outputs / "concepts_not_found.csv").exists())
+            merge_graph = finish_graph and (steps.get("graph") != graph_key
+                                            or not (ctx.outputs / "graph" / "cooccurrence.json").exists())
+            # The two merges read and write different files: with a local pool,
+            # a worker merges the tags while this process merges the graph.
+            tag_args = (manifest.active("tag"), ctx.config, ctx.outputs)
+            tag_job = (executor.submit(tag.finish, *tag_args)
+                       if merge_tags and merge_graph and isinstance(executor, concurrent.futures.ProcessPoolExecutor)
+                       else None)
+            graph_result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs) if merge_graph else None
+            if merge_tags:
+                result = tag_job.result() if tag_job else tag.finish(*tag_args)
+                steps["tag"] = tag_key
+                manifest.save(ctx.config, tag=result)
+                ctx.say(f"tag: {result['concepts_not_found']} concepts never found, "
+                        f"{result['candidates']} candidate terms")
+            if merge_graph:
+                steps["graph"] = graph_key
+                manifest.save(ctx.config, graph=graph_result)
+                ctx.say(f"graph: {graph_result['nodes']} concepts, {graph_result['edges']} edges "
+                        f"from {graph_result['documents']} documents")
         if report:
             if not (ctx.outputs / "graph" / "cooccurrence.json").exists():
                 raise errors.UsageError(f"{ctx.outputs}/graph/cooccurrence.json not found: run the graph stage first")
