@@ -134,7 +134,7 @@ def _read_input(name: str) -> str:
 
 
 def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int:
-    from . import graph, report as report_stage, tag
+    from . import report as report_stage, tag
     from .runner import Manifest, corpus_key, open_executor, run_documents, run_stage
 
     if not ctx.corpus.is_dir() and "extract" in stages:
@@ -162,31 +162,7 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                         print(f"warning: {doc_id}: {warning}", file=sys.stderr)
                 ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
                         f"{counts['failed']} failed ({counts['seconds']} s)")
-            # corpus-level steps: skipped when nothing they read has changed
-            steps = manifest.data.setdefault("corpus_steps", {})
-            tag_key, graph_key = corpus_key("tag", ctx.config, manifest), corpus_key("graph", ctx.config, manifest)
-            merge_tags = "tag" in stages and (steps.get("tag") != tag_key
-                                              or not (ctx.outputs / "concepts_not_found.csv").exists())
-            merge_graph = finish_graph and (steps.get("graph") != graph_key
-                                            or not (ctx.outputs / "graph" / "cooccurrence.json").exists())
-            # The two merges read and write different files: with a local pool,
-            # a worker merges the tags while this process merges the graph.
-            tag_args = (manifest.active("tag"), ctx.config, ctx.outputs)
-            tag_job = (executor.submit(tag.finish, *tag_args)
-                       if merge_tags and merge_graph and isinstance(executor, concurrent.futures.ProcessPoolExecutor)
-                       else None)
-            graph_result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs) if merge_graph else None
-            if merge_tags:
-                result = tag_job.result() if tag_job else tag.finish(*tag_args)
-                steps["tag"] = tag_key
-                manifest.save(ctx.config, tag=result)
-                ctx.say(f"tag: {result['concepts_not_found']} concepts never found, "
-                        f"{result['candidates']} candidate terms")
-            if merge_graph:
-                steps["graph"] = graph_key
-                manifest.save(ctx.config, graph=graph_result)
-                ctx.say(f"graph: {graph_result['nodes']} concepts, {graph_result['edges']} edges "
-                        f"from {graph_result['documents']} documents")
+            steps = _merge_corpus(ctx, stages, finish_graph, manifest, executor)
         if report:
             if not (ctx.outputs / "graph" / "cooccurrence.json").exists():
                 raise errors.UsageError(f"{ctx.outputs}/graph/cooccurrence.json not found: run the graph stage first")
@@ -204,6 +180,38 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
         if len(stages) > 1 or doc_id in new_failures:
             print(f"failed: {doc_id}: {reason}", file=sys.stderr)
     return errors.EXIT_DOCS_FAILED if failed else errors.EXIT_OK
+
+
+def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor) -> dict:
+    """The corpus-level merges of the tag stage (candidates.csv,
+    concepts_not_found.csv) and of the graph stage (graph/), each skipped when
+    nothing it reads has changed; returns the manifest's corpus_steps. The two
+    read and write different files: with a local pool, a worker merges the
+    tags while this process merges the graph."""
+    from . import graph, tag
+    from .runner import corpus_key
+
+    steps = manifest.data.setdefault("corpus_steps", {})
+    tag_key, graph_key = corpus_key("tag", ctx.config, manifest), corpus_key("graph", ctx.config, manifest)
+    merge_tags = "tag" in stages and (steps.get("tag") != tag_key
+                                      or not (ctx.outputs / "concepts_not_found.csv").exists())
+    merge_graph = finish_graph and (steps.get("graph") != graph_key
+                                    or not (ctx.outputs / "graph" / "cooccurrence.json").exists())
+    tag_job = None
+    if merge_tags and merge_graph and isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+        tag_job = executor.submit(tag.finish, manifest.active("tag"), ctx.config, ctx.outputs)
+    graph_result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs) if merge_graph else None
+    if merge_tags:
+        result = tag_job.result() if tag_job else tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
+        steps["tag"] = tag_key
+        manifest.save(ctx.config, tag=result)
+        ctx.say(f"tag: {result['concepts_not_found']} concepts never found, {result['candidates']} candidate terms")
+    if merge_graph:
+        steps["graph"] = graph_key
+        manifest.save(ctx.config, graph=graph_result)
+        ctx.say(f"graph: {graph_result['nodes']} concepts, {graph_result['edges']} edges "
+                f"from {graph_result['documents']} documents")
+    return steps
 
 
 def _record_stamps(ctx, sections) -> None:
