@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import functools
 import json
 import os
 import sys
@@ -135,22 +134,23 @@ def _read_input(name: str) -> str:
 
 def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int:
     from . import report as report_stage, tag
-    from .runner import Manifest, corpus_key, open_executor, run_documents, run_stage
+    from .runner import Manifest, SideProcess, corpus_key, open_executor, run_documents, run_stage
 
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
     tag.load_lexicon(ctx.config)  # a bad dictionary fails before any work starts
     new_failures = []
-    with io.OutputsLock(ctx.outputs):
+    # started once there is work for workers: imports the report's libraries
+    # while they run (on the core they leave), then draws the report
+    report_side = SideProcess(report_stage.load_libraries, ctx.config.report.figure_fonts)
+    with io.OutputsLock(ctx.outputs), contextlib.closing(report_side):
         io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)
         with open_executor(ctx) if stages else contextlib.nullcontext() as executor:
-            # the report's libraries are imported while the workers run, not after them
-            warm_up = functools.partial(report_stage.load_libraries, ctx.config.report.figure_fonts) if report else None
             # `run` takes each document through every stage in one task; a
             # single stage (as make runs them) goes over all documents
             by_stage = (run_documents(ctx, stages, manifest, executor, save=lambda: manifest.save(ctx.config),
-                                      meanwhile=warm_up)
+                                      meanwhile=report_side.start if report else None)
                         if len(stages) > 1
                         else {stages[0]: run_stage(ctx, stages[0], manifest, executor)} if stages else {})
             if stages:
@@ -168,7 +168,7 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                 raise errors.UsageError(f"{ctx.outputs}/graph/cooccurrence.json not found: run the graph stage first")
             report_key = corpus_key("report", ctx.config, manifest, steps.get("graph", ""))
             if steps.get("report") != report_key or not (ctx.outputs / "report" / "index.html").exists():
-                report_stage.run(ctx.config, ctx.outputs)
+                report_side.call(report_stage.run, ctx.config, ctx.outputs)
                 steps["report"] = report_key
                 manifest.save(ctx.config)
                 ctx.say(f"report: {ctx.outputs / 'report' / 'index.html'}")

@@ -503,6 +503,19 @@ def to_analysis(text: str, script: str | None, config) -> str:
     return "".join(a.same_length_text(convert) for a, convert in _analysis_parts(text, script, config))
 
 
+# One paragraph in each script and one in English: what the stages' preload()
+# functions run on.
+SAMPLE_TEXT = "推進兩化融合，發展智能製造。\n\n推进两化融合，发展智能制造。\n\nMade in China 2025."
+
+
+def preload(config) -> None:
+    """Load what this stage loads on its first document, the OpenCC
+    configurations (see ``runner.preload``)."""
+    _, paragraphs = detect_paragraphs(SAMPLE_TEXT)
+    for target in config.convert.outputs:
+        convert_document(SAMPLE_TEXT, paragraphs, target, config.convert)
+
+
 def convert_document(text: str, paragraphs: list[dict], target: str, cfg) -> tuple[str, list[str]] | None:
     """``text`` with every Chinese paragraph converted into ``target``; None
     when no paragraph needs it. Returns the text and the configurations used."""

@@ -1275,6 +1275,12 @@ def _first_page(text: str, page_starts: list[int]) -> str:
     return text[page_starts[0]:end] if end > page_starts[0] else text[:3000]
 
 
+def preload(config) -> None:
+    """Import what this stage imports on its first document (see
+    ``runner.preload``)."""
+    _import_engine_libraries(config.extract.engine)
+
+
 def _import_engine_libraries(engine: str) -> None:
     """Import the PDF libraries here, once, before the worker of each PDF is
     forked: the worker inherits them, instead of importing them again for

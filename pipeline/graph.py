@@ -494,6 +494,18 @@ def _attributes(cfg) -> dict:
     return out
 
 
+def preload(config) -> None:
+    """Measure and write out a graph of two concepts, in memory: what this
+    stage imports on its first document (networkx, scipy.sparse for
+    pagerank), imported (see ``runner.preload``)."""
+    import networkx as nx
+
+    G = nx.Graph()
+    G.add_edge("a", "b", weight=1)
+    _node_metrics(G, config.graph.seed)
+    graphml_bytes(G), gexf_bytes(G), json_text(G)
+
+
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     """Count one document and write its own graph."""
     from . import tag

@@ -36,8 +36,11 @@ DOC_OUTPUTS = {
 }
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write atomically: temporary file in the same folder, fsync, os.replace."""
+def write_bytes(path: Path, data: bytes, *, sync: bool = False) -> None:
+    """Write atomically: temporary file in the same folder, os.replace. The
+    data reaches the disk at the next :func:`flush_to_disk`, which runs
+    before the manifest that records it is saved; ``sync=True`` flushes this
+    file before returning."""
     path = Path(path)
     for attempt in range(3):  # another process may remove an empty folder between mkdir and mkstemp
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,8 +53,9 @@ def write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -103,12 +107,20 @@ def prune_cache(folder: Path, pattern: str, keep: int) -> None:
             path.unlink()
 
 
-def write_text(path: Path, text: str) -> None:
-    write_bytes(path, text.encode("utf-8"))
+def flush_to_disk() -> None:
+    """Flush every file written so far to disk: one call before each save of
+    the manifest instead of an fsync per file (0.2 to 1.5 ms each on this
+    machine's disk, more on a spinning one; a 40-PDF run writes 360 files)."""
+    if hasattr(os, "sync"):
+        os.sync()
 
 
-def write_json(path: Path, data) -> None:
-    write_text(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+def write_text(path: Path, text: str, *, sync: bool = False) -> None:
+    write_bytes(path, text.encode("utf-8"), sync=sync)
+
+
+def write_json(path: Path, data, *, sync: bool = False) -> None:
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", sync=sync)
 
 
 def write_state(path: Path, data) -> None:

@@ -106,16 +106,41 @@ def lemma(word: str) -> str:
     """
     lower = word.lower()
     # Every entry of lemminflect's tables has an ASCII letter (a test pins
-    # this): 中 or 2025 need not load them (~0.3 s).
+    # this): 中 or 2025 need not load them.
     if not lower.isalpha() or not ASCII_LETTER.search(lower):
         return lower
+    return lemma_table(str(cache_folder())).get(lower, lower)
+
+
+LEMMA_UPOS = ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "AUX")  # which of a word's lemmas lemma() takes
+
+
+def lemminflect_lemma(lower: str) -> str:
+    """lemma() of a lower-case word, asked of lemminflect itself."""
     import lemminflect
 
     found = lemminflect.getAllLemmas(lower)
-    for upos in ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "AUX"):
-        if upos in found:
-            return found[upos][0]
-    return lower
+    return next((found[upos][0] for upos in LEMMA_UPOS if upos in found), lower)
+
+
+@functools.lru_cache(maxsize=None)
+def lemma_table(cache_dir: str) -> dict[str, str]:
+    """:func:`lemminflect_lemma` of every word in lemminflect's tables whose
+    lemma is not the word itself. lemminflect parses its gzipped tables in
+    every process (0.3 s); this table, built from them once and pickled in
+    the cache folder, loads in 0.03 s."""
+    from importlib import metadata
+
+    def build():
+        from lemminflect.core.Lemmatizer import Lemmatizer
+
+        lemmatizer = Lemmatizer()
+        # getAllLemmas looks a word up lower-cased, in the tables and their overrides
+        words = {w.lower() for w in (*lemmatizer._getLemmaDict(), *lemmatizer._getOverridesDict())}
+        return {w: lem for w in sorted(words) if (lem := lemminflect_lemma(w)) != w}
+
+    key = io.sha256_text(metadata.version("lemminflect"), *LEMMA_UPOS)
+    return io.cached_pickle(Path(cache_dir), "lemmas", key, build)
 
 
 def _lemmatize(doc):
@@ -371,6 +396,15 @@ def sentences_with_tokens(text: str, script: str | None, config, words: tuple[st
 def cache_folder() -> Path:
     """The project's cache folder (jieba's prefix dictionary lives here)."""
     return Path(__file__).resolve().parent.parent / ".cache"
+
+
+def preload(config) -> None:
+    """Load what this stage loads on its first document: spaCy, jieba's
+    dictionary with every alias, OpenCC (see ``runner.preload``)."""
+    from . import tag
+
+    for script in ("zh-Hant", "zh-Hans"):
+        analyse(convert.SAMPLE_TEXT, script, config, tag.jieba_words(config))
 
 
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:

@@ -401,6 +401,14 @@ def _read_sentences(doc_id: str, spans: list, outputs: Path):
     return [(tuple(span), line.split(" ")) for span, line in zip(spans, lines)]
 
 
+def preload(config) -> None:
+    """Load what this stage loads on its first document: the dictionary and
+    the analysis conversions (see ``runner.preload``)."""
+    lexicon = load_lexicon(config)
+    for script in ("zh-Hant", "zh-Hans"):
+        match(convert.SAMPLE_TEXT, convert.to_analysis(convert.SAMPLE_TEXT, script, config), lexicon, None)
+
+
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     started = time.perf_counter()
     text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")

@@ -139,3 +139,59 @@ def test_library_versions_from_folder_names_are_those_of_their_metadata():
         assert runner._version(name) == expected, name
         if expected is not None:
             assert listed.get(runner._normalized(name)) == expected, name  # not the fallback
+
+
+PRELOAD_CHECK = """
+import json, sys
+from pathlib import Path
+from pipeline import convert, runner, segment, tag
+from pipeline.config import load_config
+from pipeline.runner import Context, Manifest
+
+config, outputs = load_config(None, []), Path(sys.argv[2])
+ctx = Context(config, Path(sys.argv[1]), outputs, quiet=True)
+manifest = Manifest(outputs)
+runner.sync_corpus(ctx, manifest)
+plans = runner._plan(ctx, list(runner.STAGE_ORDER), manifest)
+runner.preload(runner.STAGE_ORDER, config)
+loaders = (segment.tokenizer, segment.lemma_table, segment.english, segment._vocab, convert.converter, tag._load)
+modules, cached = set(sys.modules), [f.cache_info().currsize for f in loaders]
+results = [runner._call_chain(d, runner._work_entry(ctx, manifest, d), plans[d], config, outputs) for d in plans]
+print(json.dumps({"new_modules": sorted(set(sys.modules) - modules),
+                  "new_loads": [f.__name__ for f, n in zip(loaders, cached) if f.cache_info().currsize != n],
+                  "failed": [r for _, rs in results for r in rs if r[3] is not None], "documents": len(plans)}))
+"""
+
+
+def test_preload_loads_all_that_the_documents_load(tmp_path):
+    """What a pool worker does to the bundled documents (all stages; Traditional,
+    Simplified, English; PDF and text) imports no module and loads no
+    dictionary or model that runner.preload had not loaded before the fork."""
+    import json
+
+    proc = subprocess.run([sys.executable, "-c", PRELOAD_CHECK, ROOT / "corpus", tmp_path / "out"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"new_modules": [], "new_loads": [], "failed": [], "documents": 3}
+
+
+def test_side_process_runs_calls_elsewhere_and_raises_their_errors_here():
+    import os
+    import signal
+
+    from pipeline.runner import SideProcess
+
+    side = SideProcess(time.sleep, 0)
+    assert side.call(os.getpid) == os.getpid()  # not started: here
+    side.start()
+    try:
+        assert side.call(os.getpid) not in (os.getpid(), None)
+        assert side.call(int, "42") == 42
+        with pytest.raises(ValueError, match="invalid literal"):
+            side.call(int, "x")
+        os.kill(side._process.pid, signal.SIGKILL)  # a side process that died: the call runs here instead
+        side._process.join()
+        assert side.call(os.getpid) == os.getpid()
+    finally:
+        side.close()
+    assert not side._process.is_alive()

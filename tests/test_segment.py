@@ -151,6 +151,22 @@ def test_lemminflect_has_no_entry_without_an_ascii_letter():
     assert segment.lemma("製造") == "製造" and segment.lemma("Ｍａｄｅ") == "ｍａｄｅ"
 
 
+def test_lemma_table_answers_as_lemminflect_does(tmp_path):
+    """The pickled table that lemma() reads gives lemminflect's own answer
+    for every word of its tables, whether just built or loaded by a later process."""
+    from lemminflect.core.Lemmatizer import Lemmatizer
+
+    built = segment.lemma_table.__wrapped__(str(tmp_path))
+    loaded = segment.lemma_table.__wrapped__(str(tmp_path))
+    assert loaded == built and len(list(tmp_path.glob("lemmas-*.pickle"))) == 1
+    lemmatizer = Lemmatizer()
+    words = {w.lower() for w in (*lemmatizer._getLemmaDict(), *lemmatizer._getOverridesDict())}
+    words |= {"industrialization", "informatization", "zzzq"}
+    assert [w for w in sorted(words) if loaded.get(w, w) != segment.lemminflect_lemma(w)] == []
+    assert 10_000 < len(loaded) < len(words)
+    assert (loaded["technologies"], loaded["made"], loaded.get("zzzq")) == ("technology", "make", None)
+
+
 @pytest.mark.parametrize("text, script", [
     ("推進兩化融合，發展智慧製造。 Made in China 2025 names ten sectors. The  end！下一句「四基」！ ", "zh-Hant"),
     ('Industries  adopted new processes, e.g. "smart manufacturing".\tThe  end. ', None),
