@@ -2,7 +2,8 @@
 
 Each document is counted once (:func:`count_document`, kept in
 .state/graph/<doc>.json); the corpus graph is merged from those counts
-(:func:`build_graph`), so adding one document does not recount the others.
+(:class:`Totals`), so adding one document does not recount the others, and
+the merge holds one document's counts at a time.
 
 Windows (``graph.window``) never cross documents:
 
@@ -320,33 +321,73 @@ def association(w_ab: int, w_a: int, w_b: int, n: int, k_a: float = 0, k_b: floa
 
 # ---------------------------------------------------------------- the graph
 
-def merge_counts(counts: dict[str, dict], max_evidence: int = 5) -> dict:
-    """Sum per-document counts (doc id -> counts) into corpus totals.
+class RoundRobin:
+    """Per key, the first ``keep`` items of a round-robin over documents in id
+    order (each document's first item, then each one's second, ...), fed one
+    document at a time (:meth:`add`, in id order) in memory that does not grow
+    with the number of documents. Of ``keep`` items kept, round r can only
+    take from the first ``keep`` documents that have an r-th item, and no
+    round from ``keep`` on contributes (a document with that many items fills
+    every earlier round): a key holds at most ``keep`` items per round."""
 
-    Evidence is taken round-robin over documents in id order (each document's
-    first item, then each one's second, ...) so that the kept items show as
-    many documents as possible.
-    """
-    total = {"windows": 0, "documents": len(counts), "concepts": {}, "pairs": {}}
-    for doc_id in sorted(counts):
-        c = counts[doc_id]
-        total["windows"] += c["windows"]
-        for cid, v in c["concepts"].items():
+    def __init__(self, keep: int):
+        self.keep = keep
+        self._rounds: dict[str, list[list]] = {}
+
+    def add(self, key: str, items: list) -> None:
+        rounds = self._rounds.setdefault(key, [[] for _ in range(self.keep)])
+        for r, item in enumerate(items[:self.keep]):
+            if len(rounds[r]) < self.keep:
+                rounds[r].append(item)
+
+    def result(self, key: str) -> list:
+        return [item for items in self._rounds.get(key, ()) for item in items][:self.keep]
+
+
+class Totals:
+    """Corpus totals summed one document's counts at a time, in document id
+    order (:meth:`add`), in memory that does not grow with the number of
+    documents. A pair's evidence is the first ``max_evidence`` items of the
+    round-robin over its documents' evidence (:class:`RoundRobin`), so that
+    the kept items show as many documents as possible."""
+
+    def __init__(self, max_evidence: int = 5):
+        self.total = {"windows": 0, "documents": 0, "concepts": {}, "pairs": {}}
+        self._evidence = RoundRobin(max_evidence)
+        self._last = None
+
+    def add(self, doc_id: str, counts: dict) -> None:
+        if self._last is not None and doc_id <= self._last:
+            raise ValueError(f"documents must be added in id order: {doc_id} after {self._last}")
+        self._last = doc_id
+        total = self.total
+        total["windows"] += counts["windows"]
+        total["documents"] += 1
+        for cid, v in counts["concepts"].items():
             t = total["concepts"].setdefault(cid, {"mentions": 0, "windows": 0, "documents": 0})
             t["mentions"] += v["mentions"]
             t["windows"] += v["windows"]
             t["documents"] += 1
-        for key, v in c["pairs"].items():
-            t = total["pairs"].setdefault(key, {"windows": 0, "documents": 0, "evidence_count": 0, "lists": []})
+        for key, v in counts["pairs"].items():
+            t = total["pairs"].setdefault(key, {"windows": 0, "documents": 0, "evidence_count": 0})
             t["windows"] += v["windows"]
             t["documents"] += 1
             t["evidence_count"] += v.get("evidence_count", v["windows"])
-            t["lists"].append(v["evidence"])
-    for t in total["pairs"].values():
-        lists = t.pop("lists")
-        t["evidence"] = [items[r] for r in range(max(map(len, lists), default=0)) for items in lists
-                         if r < len(items)][:max_evidence]
-    return total
+            self._evidence.add(key, v["evidence"])
+
+    def result(self) -> dict:
+        """{windows, documents, concepts, pairs}; each pair with its evidence."""
+        for key, t in self.total["pairs"].items():
+            t["evidence"] = self._evidence.result(key)
+        return self.total
+
+
+def merge_counts(counts: dict[str, dict], max_evidence: int = 5) -> dict:
+    """Sum per-document counts (doc id -> counts) into corpus totals (see :class:`Totals`)."""
+    totals = Totals(max_evidence)
+    for doc_id in sorted(counts):
+        totals.add(doc_id, counts[doc_id])
+    return totals.result()
 
 
 def build_graph(counts: dict[str, dict], lexicon, *, min_weight: int = 1, max_evidence: int = 5, seed: int = 42,
@@ -356,9 +397,14 @@ def build_graph(counts: dict[str, dict], lexicon, *, min_weight: int = 1, max_ev
     Every concept mentioned is a node; every pair with ``weight >= min_weight``
     an edge. ``attributes`` become graph attributes (window, roll-up, ...).
     """
+    return graph_of_totals(merge_counts(counts, max_evidence), lexicon, min_weight=min_weight, seed=seed,
+                           attributes=attributes)
+
+
+def graph_of_totals(total: dict, lexicon, *, min_weight: int = 1, seed: int = 42, attributes: dict | None = None):
+    """The networkx Graph of corpus totals (:meth:`Totals.result`); see :func:`build_graph`."""
     import networkx as nx
 
-    total = merge_counts(counts, max_evidence)
     k: dict[str, int] = {}
     for key, v in total["pairs"].items():
         for cid in key.split("|"):
@@ -545,31 +591,39 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
 
     cfg = config.graph
     lexicon = tag.load_lexicon(config)
-    counts = {d: io.read_json(outputs / ".state" / "graph" / f"{d}.json") for d in doc_ids}
-    options = {"min_weight": cfg.min_weight, "max_evidence": cfg.max_evidence, "seed": cfg.seed}
-    G = build_graph(counts, lexicon, attributes=_attributes(cfg), **options)
+    groups_dir = outputs / "graph" / "groups"
+    members: dict[str, list[str]] = {}  # group value -> its documents
+    if cfg.group_by:
+        documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
+        for d in doc_ids:
+            metadata = documents.get(d, {}).get("stages", {}).get("extract", {}).get("metadata")
+            value = group_of(metadata, cfg.group_by, cfg.group_pattern)
+            if value is not None:
+                members.setdefault(value, []).append(d)
+    folders: dict[str, list[str]] = {}  # folder -> the group values written there
+    for value in sorted(members):
+        folders.setdefault(group_folder(value), []).append(value)
+    folder_of = {d: folder for folder, values in folders.items() for v in values for d in members[v]}
+    # one document's counts in memory at a time, summed into the corpus's and its group's totals
+    corpus, groups = Totals(cfg.max_evidence), {folder: Totals(cfg.max_evidence) for folder in folders}
+    for d in sorted(doc_ids):
+        counts = io.read_json(outputs / ".state" / "graph" / f"{d}.json")
+        corpus.add(d, counts)
+        if d in folder_of:
+            groups[folder_of[d]].add(d, counts)
+    options = {"min_weight": cfg.min_weight, "seed": cfg.seed}
+    G = graph_of_totals(corpus.result(), lexicon, attributes=_attributes(cfg), **options)
     write_graph_files(G, outputs / "graph")
     result = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "documents": len(doc_ids)}
-    groups_dir = outputs / "graph" / "groups"
     if not cfg.group_by:
         shutil.rmtree(groups_dir, ignore_errors=True)
         return result
-    documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
-    members: dict[str, list[str]] = {}
-    for d in doc_ids:
-        metadata = documents.get(d, {}).get("stages", {}).get("extract", {}).get("metadata")
-        value = group_of(metadata, cfg.group_by, cfg.group_pattern)
-        if value is not None:
-            members.setdefault(value, []).append(d)
-    rows, folders = [], {}
-    for value in sorted(members):
-        folder = group_folder(value)
-        folders.setdefault(folder, []).append(value)
+    rows = []
     for folder, values in sorted(folders.items()):
         docs = sorted(d for v in values for d in members[v])
-        H = build_graph({d: counts[d] for d in docs}, lexicon,
-                        attributes={**_attributes(cfg), "group_by": cfg.group_by, "group": " | ".join(values)},
-                        **options)
+        H = graph_of_totals(groups[folder].result(), lexicon,
+                            attributes={**_attributes(cfg), "group_by": cfg.group_by, "group": " | ".join(values)},
+                            **options)
         write_graph_files(H, groups_dir / folder)
         rows.append([" | ".join(values), folder, len(docs), H.number_of_nodes(), H.number_of_edges(), " ".join(docs)])
     if groups_dir.is_dir():  # groups that no longer exist

@@ -198,9 +198,11 @@ def kwic(text: str, mentions: list[dict], *, chars: int = 30) -> list[dict]:
     return out
 
 
-def select_kwic(per_doc: dict[str, list[dict]], *, limit: int) -> dict[str, dict]:
+def select_kwic(per_doc, *, limit: int) -> dict[str, dict]:
     """At most ``limit`` mentions per concept, taken in turn from each document
     (sorted by id) so that one long document does not fill the list.
+    ``per_doc`` is {doc: mentions}, or (doc, mentions) pairs in id order: a
+    generator of them keeps one document's mentions in memory at a time.
 
     >>> per_doc = {"b": [{"concept": "x", "surface": "b1"}, {"concept": "x", "surface": "b2"}],
     ...            "a": [{"concept": "x", "surface": "a1"}]}
@@ -208,22 +210,20 @@ def select_kwic(per_doc: dict[str, list[dict]], *, limit: int) -> dict[str, dict
     >>> got["total"], [(i["doc"], i["surface"]) for i in got["items"]]
     (3, [('a', 'a1'), ('b', 'b1')])
     """
-    by_concept: dict[str, dict[str, list[dict]]] = {}
-    for doc in sorted(per_doc):
-        for item in per_doc[doc]:
-            by_concept.setdefault(item["concept"], {}).setdefault(doc, []).append(item)
-    result = {}
-    for concept in sorted(by_concept):
-        docs = by_concept[concept]
-        chosen, depth = [], 0
-        while len(chosen) < limit and any(depth < len(v) for v in docs.values()):
-            for doc in sorted(docs):
-                if depth < len(docs[doc]) and len(chosen) < limit:
-                    item = {k: v for k, v in docs[doc][depth].items() if k != "concept"}
-                    chosen.append({"doc": doc, **item})
-            depth += 1
-        result[concept] = {"total": sum(len(v) for v in docs.values()), "items": chosen}
-    return result
+    from .graph import RoundRobin
+
+    chosen, totals = RoundRobin(limit), {}
+    for doc, items in sorted(per_doc.items()) if isinstance(per_doc, dict) else per_doc:
+        by_concept: dict[str, list[dict]] = {}
+        for item in items:
+            by_concept.setdefault(item["concept"], []).append(item)
+        for concept, found in by_concept.items():
+            chosen.add(concept, [(doc, item) for item in found[:limit]])
+            totals[concept] = totals.get(concept, 0) + len(found)
+    return {concept: {"total": totals[concept],
+                      "items": [{"doc": doc, **{k: v for k, v in item.items() if k != "concept"}}
+                                for doc, item in chosen.result(concept)]}
+            for concept in sorted(totals)}
 
 
 def document_rows(documents: dict) -> list[dict]:
@@ -585,15 +585,18 @@ def run(config, outputs: Path) -> dict:
     node_link = io.read_json(outputs / "graph" / "cooccurrence.json", default={}) or {}
     nodes, edges = graph_data(node_link)
     documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {}) or {}
-    per_doc = {}
-    for doc_id, d in sorted(documents.items()):
-        if not isinstance(d, dict) or d.get("status") not in OK_STATUSES:
-            continue
-        try:
-            text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
-        except (FileNotFoundError, UnicodeDecodeError):
-            continue
-        per_doc[doc_id] = kwic(text, _read_jsonl(outputs / "tags" / f"{doc_id}.jsonl"), chars=cfg.kwic_chars)
+
+    def mentions_in_context():  # one document at a time, in id order
+        for doc_id, d in sorted(documents.items()):
+            if not isinstance(d, dict) or d.get("status") not in OK_STATUSES:
+                continue
+            try:
+                text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
+            except (FileNotFoundError, UnicodeDecodeError):
+                continue
+            yield doc_id, kwic(text, _read_jsonl(outputs / "tags" / f"{doc_id}.jsonl"), chars=cfg.kwic_chars)
+
+    kwic_data = select_kwic(mentions_in_context(), limit=cfg.kwic_per_concept)
     lexicon = tag.load_lexicon(config)
     found = {n["id"] for n in nodes}
     never = [{"id": c.id, "zh_hant": c.zh_hant, "zh_hans": c.zh_hans, "en": c.en, "category": c.category,
@@ -602,7 +605,7 @@ def run(config, outputs: Path) -> dict:
     positions = layout(nodes, edges, seed=config.graph.seed)
     png, svg, warning = draw_figure(nodes, edges, positions, fonts=cfg.figure_fonts, labels=cfg.labels)
     page = render(nodes, edges, documents, title=cfg.title, top_n=cfg.top_n, positions=positions,
-                  kwic_data=select_kwic(per_doc, limit=cfg.kwic_per_concept), kwic_limit=cfg.kwic_per_concept,
+                  kwic_data=kwic_data, kwic_limit=cfg.kwic_per_concept,
                   never_found=never, candidates=_read_candidates(outputs, cfg.candidates),
                   candidates_name=cfg.candidates, figure_svg=svg, figure_warning=warning, labels=cfg.labels,
                   aliases=aliases)

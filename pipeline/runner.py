@@ -454,9 +454,9 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
 
     Gives the same outputs and manifest as :func:`run_stage` over ``stages`` in
     turn. ``save()`` is called every ``every`` seconds, so that a long run
-    killed midway keeps what it finished. ``meanwhile()`` is called when
-    there is work for the workers, before they start; it must return at once
-    (:meth:`SideProcess.start` does). Returns each stage's counts."""
+    killed midway keeps what it finished. With an executor, ``meanwhile()``
+    is called when there is work, before the workers start; it must return
+    at once (:meth:`SideProcess.start` does). Returns each stage's counts."""
     sync_corpus(ctx, manifest)
     plans = _plan(ctx, stages, manifest)
     counts = {stage: {"stage": stage, "redone": 0, "failed": 0, "failed_ids": [], "warnings": []}
@@ -473,13 +473,13 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
             saved = time.perf_counter()
 
     with _progress(ctx, len(plans), "documents") as bar:
+        if meanwhile and executor is not None and plans:  # also beside a lone document, done here
+            meanwhile()
         if executor is None or len(plans) <= 1:
             for doc_id, plan in plans.items():
                 done(*_call_chain(doc_id, _work_entry(ctx, manifest, doc_id), plan, ctx.config, ctx.outputs))
                 bar.update(1)
         else:
-            if meanwhile:
-                meanwhile()
             if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
                 preload(stages, ctx.config)
             futures = [executor.submit(_call_chain, d, _work_entry(ctx, manifest, d), plans[d], ctx.config,

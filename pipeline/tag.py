@@ -520,18 +520,18 @@ def merge_candidates(per_document) -> list[list]:
     two sentences or more."""
     from collections import Counter, defaultdict
 
-    sentences_with, freq, docs_with = Counter(), Counter(), defaultdict(set)
+    sentences_with, freq, docs_with = Counter(), Counter(), Counter()  # docs_with: how many documents
     surfaces, with_concepts = defaultdict(Counter), defaultdict(Counter)
-    for doc_id, terms in per_document:
+    for _, terms in per_document:
         for key, (n_sentences, n, doc_surfaces, concepts) in terms.items():
             sentences_with[key] += n_sentences
             freq[key] += n
-            docs_with[key].add(doc_id)
+            docs_with[key] += 1  # a term is a key once per document
             surfaces[key].update(dict(doc_surfaces))
             with_concepts[key].update(concepts)
     ranked = sorted((k for k in sentences_with if sentences_with[k] >= 2),
-                    key=lambda k: (-sentences_with[k], -len(docs_with[k]), -freq[k], k))
-    return [[rank, key, surfaces[key].most_common(1)[0][0], sentences_with[key], freq[key], len(docs_with[key]),
+                    key=lambda k: (-sentences_with[k], -docs_with[k], -freq[k], k))
+    return [[rank, key, surfaces[key].most_common(1)[0][0], sentences_with[key], freq[key], docs_with[key],
              " ".join(c for c, _ in sorted(with_concepts[key].items(), key=lambda kv: (-kv[1], kv[0]))[:3])]
             for rank, key in enumerate(ranked, 1)]
 

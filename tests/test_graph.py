@@ -376,3 +376,39 @@ def test_diff_ranks_the_changes(built):
     table = list(csv.DictReader(run_cli("diff", corpus, one, "--format", "csv", check=0).stdout.splitlines()))
     assert {r["change"] for r in table} == {"-", "~"}  # reversed: only losses and changes
     assert run_cli("diff", corpus, built / "graph/cooccurrence.json", "--measure", "npmi", check=0).stdout == ""
+
+
+def _round_robin(lists: list[list], keep: int) -> list:
+    """The evidence rule as written: each document's first item (documents in
+    id order), then each one's second, ...; the first ``keep`` of those."""
+    return [items[r] for r in range(max(map(len, lists), default=0)) for items in lists if r < len(items)][:keep]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_streamed_totals_keep_the_round_robin_evidence(seed):
+    """graph.Totals holds at most max_evidence items per round of a pair, one
+    document at a time, yet keeps what the round-robin over every document's
+    whole evidence list keeps; sums are those of the documents."""
+    import random
+
+    rng = random.Random(seed)
+    keep = rng.choice([1, 2, 5, 7])
+    counts = {}
+    for d in range(rng.randint(1, 40)):
+        pairs = {}
+        for key in rng.sample(["a|b", "a|c", "b|c", "c|d"], rng.randint(0, 4)):
+            n = rng.randint(1, 12)
+            pairs[key] = {"windows": n, "evidence_count": n, "evidence": [f"doc{d}-{key}-{i}" for i in range(n)]}
+        concepts = {c: {"mentions": 1, "windows": 1} for key in pairs for c in key.split("|")}
+        counts[f"doc{d:02d}"] = {"windows": rng.randint(1, 9), "concepts": concepts, "pairs": pairs}
+    total = graph.merge_counts(counts, keep)
+    docs = sorted(counts)
+    assert total["documents"] == len(docs) and total["windows"] == sum(c["windows"] for c in counts.values())
+    for key in {k for c in counts.values() for k in c["pairs"]}:
+        lists = [counts[d]["pairs"][key]["evidence"] for d in docs if key in counts[d]["pairs"]]
+        assert total["pairs"][key]["evidence"] == _round_robin(lists, keep)
+        assert total["pairs"][key]["documents"] == len(lists)
+    with pytest.raises(ValueError, match="id order"):
+        totals = graph.Totals(keep)
+        totals.add("doc02", counts[docs[0]])
+        totals.add("doc01", counts[docs[0]])
