@@ -198,3 +198,20 @@ def test_cached_tokenizer_equals_a_freshly_built_one(tmp_path):
     assert len(list(tmp_path.glob("jieba-*.pickle"))) == 2 and other.total != built.total
     cached.write_bytes(b"not a pickle")  # a damaged cache is rebuilt, not an error
     assert segment.tokenizer.__wrapped__(str(tmp_path), words, True).FREQ == built.FREQ
+
+
+def test_chinese_vocab_is_that_of_a_blank_chinese_pipeline():
+    """segment._vocab skips building spacy.blank("zh")'s tokenizer; its words
+    must get the same lexical attributes as in the blank pipeline's vocabulary."""
+    import spacy
+    from spacy.tokens import Doc
+
+    words = ["推進", "兩化融合", "，", "2025", "年", "的", "我們", "Made", "in", "China", "三", "％", "——"]
+    blank = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}}).vocab
+
+    def attributes(vocab):
+        return [(t.is_stop, t.like_num, t.is_punct, t.is_alpha, t.is_digit, t.norm_, t.shape_, t.lang_)
+                for t in Doc(vocab, words=words, spaces=[False] * len(words))]
+
+    assert attributes(segment._vocab()) == attributes(blank)
+    assert sum(a[0] for a in attributes(blank)) >= 2  # stop words are in play (的, 我們 or ，)
