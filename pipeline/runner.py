@@ -257,6 +257,8 @@ class SideProcess:
         self._process = self._pipe = None
 
     def start(self) -> None:
+        if "fork" not in multiprocessing.get_all_start_methods():  # Windows: calls run in this process
+            return
         context = multiprocessing.get_context("fork")
         self._pipe, child = context.Pipe()
         self._process = context.Process(target=_side_loop, args=(child, self._first, self._args), daemon=True)
