@@ -5,6 +5,8 @@ Exit codes are part of the contract (SPEC.md):
 error (nothing run), 3 another run holds the outputs lock.
 """
 
+import functools
+
 EXIT_OK = 0
 EXIT_DOCS_FAILED = 1
 EXIT_USAGE = 2
@@ -28,7 +30,13 @@ class ConfigError(PipelineError):
     def __init__(self, path, key, expected, *, line=None):
         where = f"{path}:{line}" if line else str(path)
         super().__init__(f"{where}: {key}: {expected}")
-        self.path, self.key, self.line = path, key, line
+        self.path, self.key, self.expected, self.line = path, key, expected, line
+
+    def __reduce__(self):
+        # pickled with its own arguments (an exception is rebuilt from its
+        # message by default, which this __init__ does not take), so that it
+        # comes back whole from a worker or the report's side process
+        return functools.partial(ConfigError, line=self.line), (self.path, self.key, self.expected)
 
 
 class UsageError(PipelineError):

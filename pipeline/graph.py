@@ -541,9 +541,9 @@ def _attributes(cfg) -> dict:
 
 
 def preload(config) -> None:
-    """Measure and write out a graph of two concepts, in memory: what this
-    stage imports on its first document (networkx, scipy.sparse for
-    pagerank), imported (see ``runner.preload``)."""
+    """Import what this stage imports on its first document (networkx, and
+    scipy.sparse, which PageRank imports on first use) by measuring and
+    writing out a graph of two concepts in memory (see ``runner.preload``)."""
     import networkx as nx
 
     G = nx.Graph()
