@@ -474,7 +474,15 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
             save()
             saved = time.perf_counter()
 
-    with _progress(ctx, len(plans), "documents") as bar:
+    from . import extract
+
+    # the child of each PDF forked by a small process, not by the workers that
+    # hold jieba and spaCy; a Dask worker elsewhere forks its own children
+    local = executor is None or isinstance(executor, concurrent.futures.ProcessPoolExecutor)
+    reads_pdfs = any(plan[0][0] == "extract" and manifest.documents[d].get("suffix") == ".pdf"
+                     for d, plan in plans.items())
+    with _progress(ctx, len(plans), "documents") as bar, \
+            extract.pdf_forker(ctx.config.extract.engine, enabled=local and reads_pdfs):
         if meanwhile and executor is not None and plans:  # also beside a lone document, done here
             meanwhile()
         if executor is None or len(plans) <= 1:

@@ -2,7 +2,9 @@
 (tests/pdfgen.py), on an image-only rendering through OCR, on the real
 third-party samples, and the worker's time and memory budget."""
 
+import os
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -124,22 +126,48 @@ def _fail(progress=None):
     raise DocumentError("not a readable PDF (test)")
 
 
-def test_worker_over_its_time_budget_is_stopped():
+def _parent(progress=None):
+    return os.getppid()
+
+
+@pytest.fixture(params=["forked here", "by the forker"])
+def forker(request):
+    """run_isolated's two ways to fork a PDF's child: from this process, or
+    from a forker (the way a run forks them)."""
+    with extract.pdf_forker("pdfium", enabled=request.param == "by the forker"):
+        yield request.param
+
+
+def test_worker_over_its_time_budget_is_stopped(forker):
     started = time.monotonic()
     with pytest.raises(DocumentError, match="longer than its budget of 1 s"):
         extract.run_isolated(_sleep, (60,), timeout=1, memory_mb=2048)
     assert time.monotonic() - started < 30
 
 
-def test_worker_over_its_memory_cap_fails_the_document():
+def test_worker_over_its_memory_cap_fails_the_document(forker):
     with pytest.raises(DocumentError, match="memory cap of 512 MB"):
         extract.run_isolated(_allocate, (4096,), timeout=60, memory_mb=512)
     assert extract.run_isolated(_allocate, (16,), timeout=60, memory_mb=2048) == 16 * 1024 * 1024
 
 
-def test_worker_errors_come_back_as_document_errors():
+def test_worker_errors_come_back_as_document_errors(forker):
     with pytest.raises(DocumentError, match="not a readable PDF"):
         extract.run_isolated(_fail, (), timeout=60, memory_mb=2048)
+
+
+def test_forker_forks_the_child_and_a_dead_forker_is_replaced(tmp_path):
+    pdf = ROOT / "corpus" / "mic2025-brief-en.pdf"
+    _, alone = run_extract(pdf, tmp_path / "alone")
+    with extract.pdf_forker("pdfium"):
+        forker_pid = extract.run_isolated(_parent, (), timeout=60, memory_mb=2048)
+        assert forker_pid != os.getpid()
+        assert run_extract(pdf, tmp_path / "forked")[1] == alone
+        os.kill(forker_pid, signal.SIGKILL)
+        # the forker is gone (killed, perhaps not yet dead): the child is forked here, with the same result
+        assert extract.run_isolated(_parent, (), timeout=60, memory_mb=2048) == os.getpid()
+        assert run_extract(pdf, tmp_path / "after")[1] == alone
+    assert extract._FORKER is None
 
 
 def test_broken_pdf_with_a_huge_token_fails_within_its_budget(tmp_path):
