@@ -211,6 +211,25 @@ def test_figure_without_a_cjk_font_is_drawn_and_names_the_package(built, tmp_pat
     assert "fonts-wqy-zenhei" in (out / "report" / "index.html").read_text(encoding="utf-8")
 
 
+def test_figure_drawn_in_a_child_is_the_figure_drawn_here(built, monkeypatch):
+    nodes, edges = report.graph_data(json.loads((built / "graph/cooccurrence.json").read_text(encoding="utf-8")))
+    positions = report.layout(nodes, edges, seed=42)
+    forked = report.draw_figure(nodes, edges, positions)
+    monkeypatch.delattr(os, "fork")  # as on a platform without fork: both formats drawn here
+    assert report.draw_figure(nodes, edges, positions) == forked
+    assert forked[1].startswith(b"<?xml") and forked[0].startswith(b"\x89PNG")
+
+
+def _raise(message):
+    raise ValueError(message)
+
+
+def test_work_in_a_child_returns_its_result_or_raises_its_error():
+    assert report._in_child(os.getpid)() != os.getpid()
+    with pytest.raises(ValueError, match="in the child"):
+        report._in_child(_raise, "in the child")()
+
+
 def test_figure_uses_the_cjk_font_the_project_installs():
     # .ci/run installs fonts-wqy-zenhei; if this fails, the figure's Chinese labels are boxes
     assert report.find_cjk_font(("WenQuanYi Zen Hei",)) is not None
