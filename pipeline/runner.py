@@ -121,7 +121,7 @@ class Manifest:
         # the outputs it records reach the disk before it does: after a power
         # cut it never records a file that was lost
         io.flush_to_disk()
-        io.write_json(self.path, self.data, sync=True)
+        io.write_json(self.path, self.data, sync=True, line_per_entry="documents")  # a line per document
 
     def failed(self) -> list[tuple[str, str]]:
         return [(doc_id, d.get("reason") or "failed") for doc_id, d in sorted(self.documents.items())
