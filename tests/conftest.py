@@ -29,9 +29,9 @@ def run_cli(*args, cwd=ROOT, input=None, check=None):
     return proc
 
 
-def run_make(target, tmp, *, config=None, check=True):
+def run_make(target, tmp, *, config=None, check=True, options=()):
     """Run real make on the project with the corpus, outputs and config under ``tmp``."""
-    args = ["make", "-C", str(ROOT), "--no-print-directory", target, f"CORPUS={tmp / 'corpus'}",
+    args = ["make", "-C", str(ROOT), "--no-print-directory", *options, target, f"CORPUS={tmp / 'corpus'}",
             f"OUTPUTS={tmp / 'outputs'}", f"CONFIG={config or tmp / 'config.toml'}"]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=900)
     if check:

@@ -67,12 +67,16 @@ def test_make_all_incremental(corpus_copy):
     before = snapshot(out)
     run_make("all", tmp)
     after = snapshot(out)
-    for folder in ("text/", "converted/", "segmented/", "tags/", ".stamps/extract", ".stamps/tag"):
+    for folder in ("text/", "converted/", "segmented/", "tags/", ".state/extract/", ".state/segment/", ".state/tag/"):
         changed = [p for p in after if p.startswith(folder) and after[p] != before[p]]
         assert changed == [], changed
-    assert after[".stamps/graph"][1] > before[".stamps/graph"][1]
+    assert after[".state/graph/mic2025-cn.json"][1] > before[".state/graph/mic2025-cn.json"][1]
     edges = json.loads((out / "graph/cooccurrence.json").read_text(encoding="utf-8"))["edges"]
     assert max(len(json.loads(e["evidence"])) for e in edges) == 2
+
+    # `make all` left every stage done: a stage target has nothing to do
+    dry_run = run_make("graph", tmp, options=["--dry-run"]).stdout
+    assert "pipeline graph" not in dry_run and "pipeline stamps" in dry_run
 
     # a document removed from corpus/ disappears from every output and from the graph
     (tmp / "corpus/mic2025-brief-en.pdf").unlink()
