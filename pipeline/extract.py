@@ -1352,8 +1352,17 @@ def pdf_forker(engine: str, enabled: bool = True):
     if not enabled or _FORKER is not None or not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
         yield
         return
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    pid = os.fork()
+    try:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    except OSError:
+        yield
+        return
+    try:
+        pid = os.fork()
+    except OSError:  # no room for another process: each child is forked by its asker
+        ours.close(), theirs.close()
+        yield
+        return
     if pid == 0:
         try:
             ours.close()

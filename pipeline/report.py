@@ -383,9 +383,12 @@ def draw_figure(nodes: list[dict], edges: list[dict], pos: dict, *, fonts=("WenQ
                     fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
         return out.getvalue()
 
-    svg = _in_child(save, "svg")  # a forked child draws the SVG while this process draws the PNG
-    png = save("png")
-    return png, svg(), warning
+    svg_result = _in_child(save, "svg")  # a forked child draws the SVG while this process draws the PNG
+    try:
+        png = save("png")
+    finally:
+        svg = svg_result()  # collects the child, also when the PNG failed
+    return png, svg, warning
 
 
 def _in_child(function, *args):

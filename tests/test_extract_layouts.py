@@ -170,6 +170,19 @@ def test_forker_forks_the_child_and_a_dead_forker_is_replaced(tmp_path):
     assert extract._FORKER is None
 
 
+def test_without_room_for_a_forker_each_child_is_forked_here(monkeypatch):
+    fork = os.fork
+
+    def no_room():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_room)
+    with extract.pdf_forker("pdfium"):
+        assert extract._FORKER is None
+        monkeypatch.setattr(os, "fork", fork)
+        assert extract.run_isolated(_parent, (), timeout=60, memory_mb=2048) == os.getpid()
+
+
 def test_broken_pdf_with_a_huge_token_fails_within_its_budget(tmp_path):
     # one enormous comment and name token and no objects: a clear reason, quickly, never a hang
     hostile = tmp_path / "hostile.pdf"
