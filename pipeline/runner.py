@@ -233,8 +233,8 @@ def open_executor(ctx: Context):
 
 def preload(stages, config) -> None:
     """Load, in this process, what the stages load on their first document
-    (spaCy, jieba's dictionary, OpenCC, networkx, the PDF libraries: about
-    1.8 s), just before a local pool forks its workers: they inherit it
+    (spaCy, jieba's dictionary, OpenCC, networkx, and the PDF libraries
+    unless a forker imports them: about 1.8 s), just before a local pool forks its workers: they inherit it
     instead of each loading it again (2.2 s of CPU per worker before)."""
     for stage in stages:
         module = importlib.import_module(f"pipeline.{stage}")
