@@ -21,6 +21,12 @@ ARGS ?=
 OPTS = --config '$(CONFIG)' --corpus '$(CORPUS)' --outputs '$(OUTPUTS)' $(ARGS)
 ST := $(OUTPUTS)/.stamps
 LEXICON := $(wildcard pipeline/lexicon/*.toml)
+# Modules below the stages that the stages run (runner.SHARED_CODE): the OpenCC
+# interface and language resources; those with the dictionary (code and data);
+# and everything shared.
+CHINESE := pipeline/chinese.py pipeline/language.py
+DICTIONARY := $(CHINESE) pipeline/lexicon/__init__.py $(LEXICON)
+SHARED := $(DICTIONARY) pipeline/sampling.py
 # $(call stage,COMMAND): a stage exits 1 when some documents failed; the later
 # stages still run for the others, so only exit codes above 1 stop make.
 stage = @rc=0; $(PY) -m pipeline $(1) $(OPTS) || rc=$$?; test $$rc -le 1 && touch $@
@@ -50,15 +56,15 @@ refresh: $(VENV)/.installed
 
 $(ST)/extract: $(ST)/corpus $(ST)/config-extract pipeline/extract.py
 	$(call stage,extract)
-$(ST)/convert: $(ST)/extract $(ST)/config-convert pipeline/convert.py
+$(ST)/convert: $(ST)/extract $(ST)/config-convert pipeline/convert.py $(CHINESE)
 	$(call stage,convert-docs)
-$(ST)/segment: $(ST)/convert $(ST)/config-segment $(ST)/config-tag pipeline/segment.py $(LEXICON)
+$(ST)/segment: $(ST)/convert $(ST)/config-segment $(ST)/config-tag pipeline/segment.py $(DICTIONARY)
 	$(call stage,segment-docs)
-$(ST)/tag: $(ST)/segment $(ST)/config-tag pipeline/tag.py $(LEXICON)
+$(ST)/tag: $(ST)/segment $(ST)/config-tag pipeline/tag.py $(DICTIONARY)
 	$(call stage,tag-docs)
-$(ST)/graph: $(ST)/tag $(ST)/config-graph pipeline/graph.py
+$(ST)/graph: $(ST)/tag $(ST)/config-graph pipeline/graph.py $(SHARED)
 	$(call stage,graph)
-$(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py $(wildcard pipeline/report_assets/*)
+$(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py $(SHARED) $(wildcard pipeline/report_assets/*)
 	$(call stage,report)
 
 extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline up to that stage
@@ -66,7 +72,7 @@ extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline 
 # every prerequisite of the stage stamps above; `run` redoes what they would
 STAGES := extract convert segment tag graph report
 $(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) $(addprefix pipeline/,$(addsuffix .py,$(STAGES))) \
-		$(LEXICON) $(wildcard pipeline/report_assets/*)
+		$(SHARED) $(wildcard pipeline/report_assets/*)
 	$(call stage,run)
 	@touch $(addprefix $(ST)/,$(STAGES))
 

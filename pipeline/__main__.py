@@ -133,12 +133,13 @@ def _read_input(name: str) -> str:
 
 
 def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int:
-    from . import report as report_stage, tag
+    from . import report as report_stage
+    from .lexicon import load_lexicon
     from .runner import Manifest, SideProcess, corpus_key, open_executor, run_documents, run_stage
 
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
-    tag.load_lexicon(ctx.config)  # a bad dictionary fails before any work starts
+    load_lexicon(ctx.config)  # a bad dictionary fails before any work starts
     new_failures = []
     # started once there is work for workers: imports the report's libraries
     # while they run (on the core they leave), then draws the report
@@ -257,35 +258,40 @@ def cmd_status(ctx) -> int:
 
 
 def cmd_segment(ctx, args) -> int:
-    from . import convert, segment, tag
+    from . import segment
+    from .chinese import detect_script
+    from .lexicon import jieba_words
 
-    words = tag.jieba_words(ctx.config)
+    words = jieba_words(ctx.config)
     for line in _read_input(args.file).splitlines():
-        script = convert.detect_script(line)["script"]
+        script = detect_script(line)["script"]
         tokens = [t for sentence in segment.segment_text(line, script, ctx.config, words) for t in sentence]
         print(" ".join(tokens))
     return errors.EXIT_OK
 
 
 def cmd_convert(ctx, args) -> int:
-    from . import convert
+    from .chinese import converter
 
-    convert_line = convert.converter(args.opencc)
+    convert_line = converter(args.opencc)
     for line in _read_input(args.file).splitlines():
         print(convert_line(line))
     return errors.EXIT_OK
 
 
 def cmd_tag(ctx, args) -> int:
-    from . import convert, segment, tag
+    from . import segment, tag
+    from .chinese import detect_script, to_analysis
+    from .language import paragraph_spans
+    from .lexicon import load_lexicon
 
     text = _read_input(args.file)
-    script = convert.detect_script(text)["script"]
-    lexicon = tag.load_lexicon(ctx.config)
+    script = detect_script(text)["script"]
+    lexicon = load_lexicon(ctx.config)
     segmented = segment.sentences_with_tokens(text, script, ctx.config, lexicon.words)
-    mentions = tag.tag_text(text, convert.to_analysis(text, script, ctx.config), lexicon,
+    mentions = tag.tag_text(text, to_analysis(text, script, ctx.config), lexicon,
                             tag.token_boundaries(text, segmented))
-    paragraphs = segment.paragraph_spans(text)
+    paragraphs = paragraph_spans(text)
     sentences = [span for span, _ in segmented]
     for m in tag.locate(mentions, paragraphs, sentences, [0]):
         print(json.dumps(m, ensure_ascii=False))
@@ -294,15 +300,15 @@ def cmd_tag(ctx, args) -> int:
 
 def _find_node(G, term: str, config):
     """A node by id, by label in any script, or by any dictionary alias."""
-    from . import tag
+    from .lexicon import english_lookup, fold, load_lexicon
 
     if term in G:
         return term
-    lexicon = tag.load_lexicon(config)
-    for form in tag.fold(term.strip()):
+    lexicon = load_lexicon(config)
+    for form in fold(term.strip()):
         if lexicon.zh.get(form) in G:
             return lexicon.zh[form]
-    cid = tag._english_lookup(lexicon, term)
+    cid = english_lookup(lexicon, term)
     if cid in G:
         return cid
     for n, d in sorted(G.nodes(data=True)):  # concepts of a graph made with another dictionary

@@ -275,7 +275,7 @@ def _validate(config: Config, text: str, origin: dict) -> None:
         re.compile(config.graph.group_pattern)
     except re.error as exc:
         fail("graph", "group_pattern", f"expected a regular expression ({exc})")
-    from .convert import is_config_name  # OpenCC names are checked by OpenCC itself
+    from .chinese import is_config_name  # OpenCC names are checked by OpenCC itself
 
     for key in ("traditional_to_simplified", "simplified_to_traditional"):
         if not is_config_name(getattr(config.convert, key)):

@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 from . import io
+from .sampling import RoundRobin
 
 NAME = "graph"
 WINDOWS = ("sentence", "paragraph", "document", "words")
@@ -321,29 +322,6 @@ def association(w_ab: int, w_a: int, w_b: int, n: int, k_a: float = 0, k_b: floa
 
 # ---------------------------------------------------------------- the graph
 
-class RoundRobin:
-    """Per key, the first ``keep`` items of a round-robin over documents in id
-    order (each document's first item, then each one's second, ...), fed one
-    document at a time (:meth:`add`, in id order) in memory that does not grow
-    with the number of documents. Of ``keep`` items kept, round r can only
-    take from the first ``keep`` documents that have an r-th item, and no
-    round from ``keep`` on contributes (a document with that many items fills
-    every earlier round): a key holds at most ``keep`` items per round."""
-
-    def __init__(self, keep: int):
-        self.keep = keep
-        self._rounds: dict[str, list[list]] = {}
-
-    def add(self, key: str, items: list) -> None:
-        rounds = self._rounds.setdefault(key, [[] for _ in range(self.keep)])
-        for r, item in enumerate(items[:self.keep]):
-            if len(rounds[r]) < self.keep:
-                rounds[r].append(item)
-
-    def result(self, key: str) -> list:
-        return [item for items in self._rounds.get(key, ()) for item in items][:self.keep]
-
-
 class Totals:
     """Corpus totals summed one document's counts at a time, in document id
     order (:meth:`add`), in memory that does not grow with the number of
@@ -554,7 +532,7 @@ def preload(config) -> None:
 
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     """Count one document and write its own graph."""
-    from . import tag
+    from .lexicon import load_lexicon
 
     started = time.perf_counter()
     cfg = config.graph
@@ -567,7 +545,7 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     if cfg.window == "words":
         segmented = (outputs / "segmented" / f"{doc_id}.txt").read_text(encoding="utf-8").split("\n")
         words = word_spans(text, sentences, segmented)
-    lexicon = tag.load_lexicon(config)
+    lexicon = load_lexicon(config)
     counts = count_document(doc_id, text, mentions, sentences, extracted["paragraphs"], window=cfg.window,
                             window_size=cfg.window_size, words=words, ancestors=ancestry(lexicon, cfg.roll_up),
                             max_evidence=cfg.max_evidence, snippet_chars=cfg.snippet_chars)
@@ -587,10 +565,10 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
     the runner saves before calling this; documents without a value are left
     out of every group (and counted as ``ungrouped``).
     """
-    from . import tag
+    from .lexicon import load_lexicon
 
     cfg = config.graph
-    lexicon = tag.load_lexicon(config)
+    lexicon = load_lexicon(config)
     groups_dir = outputs / "graph" / "groups"
     members: dict[str, list[str]] = {}  # group value -> its documents
     if cfg.group_by:

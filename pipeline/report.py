@@ -211,7 +211,7 @@ def select_kwic(per_doc, *, limit: int) -> dict[str, dict]:
     >>> got["total"], [(i["doc"], i["surface"]) for i in got["items"]]
     (3, [('a', 'a1'), ('b', 'b1')])
     """
-    from .graph import RoundRobin
+    from .sampling import RoundRobin
 
     chosen, totals = RoundRobin(limit), {}
     for doc, items in sorted(per_doc.items()) if isinstance(per_doc, dict) else per_doc:
@@ -636,7 +636,7 @@ def _read_candidates(outputs: Path, name: str):
 
 
 def run(config, outputs: Path) -> dict:
-    from . import tag
+    from .lexicon import load_lexicon
 
     cfg = config.report
     node_link = io.read_json(outputs / "graph" / "cooccurrence.json", default={}) or {}
@@ -654,7 +654,7 @@ def run(config, outputs: Path) -> dict:
             yield doc_id, kwic(text, _read_jsonl(outputs / "tags" / f"{doc_id}.jsonl"), chars=cfg.kwic_chars)
 
     kwic_data = select_kwic(mentions_in_context(), limit=cfg.kwic_per_concept)
-    lexicon = tag.load_lexicon(config)
+    lexicon = load_lexicon(config)
     found = {n["id"] for n in nodes}
     never = [{"id": c.id, "zh_hant": c.zh_hant, "zh_hans": c.zh_hans, "en": c.en, "category": c.category,
               "parent": c.parent} for c in lexicon.concepts.values() if c.id not in found]

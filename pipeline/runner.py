@@ -41,6 +41,14 @@ DEPENDENCIES = ("jieba", "pdfplumber", "pdfminer.six", "pypdfium2", "spacy", "le
 # change results redoes the stage.
 STAGE_LIBRARIES = {"extract": ("pdfplumber", "pdfminer.six", "pypdfium2"), "convert": ("opencc",),
                    "segment": ("jieba", "spacy", "opencc"), "tag": ("opencc",), "graph": ("networkx",)}
+# The modules below the stages whose code a stage runs (directly or through
+# one another): their source is part of the stage's cache key, as its own is,
+# so editing the dictionary code redoes segment and tag. config, io and errors
+# are left out. tests/test_architecture.py checks this against the imports.
+SHARED_CODE = {"extract": (), "convert": ("chinese", "language"),
+               "segment": ("chinese", "language", "lexicon"), "tag": ("chinese", "language", "lexicon"),
+               "graph": ("chinese", "language", "lexicon", "sampling"),
+               "report": ("chinese", "language", "lexicon", "sampling")}
 
 
 @dataclass(frozen=True)
@@ -134,17 +142,22 @@ class Manifest:
                 and stage in d.get("stages", {})]
 
 
+def code_hashes(stage: str) -> list[str]:
+    """Hashes of a stage's source and of the shared modules it runs (:data:`SHARED_CODE`)."""
+    return [io.code_hash(importlib.import_module(f"pipeline.{name}").__file__)
+            for name in (stage, *SHARED_CODE[stage])]
+
+
 def stage_fingerprint(stage: str, config) -> str:
     """What a stage's results depend on besides its input: its code, config and data."""
-    module = importlib.import_module(f"pipeline.{stage}")
-    parts = [stage, io.code_hash(module.__file__), config.section_hash(stage)]
+    parts = [stage, *code_hashes(stage), config.section_hash(stage)]
     parts += [f"{lib}={_version(lib)}" for lib in STAGE_LIBRARIES[stage]]
     if stage == "extract":  # installing tesseract later must redo the pages that needed OCR
         parts.append(f"tesseract={shutil.which('tesseract')}")
     if stage in ("segment", "tag"):  # both read the dictionary (segment adds its aliases to jieba)
-        from . import tag
+        from .lexicon import lexicon_hash
 
-        parts.append(tag.lexicon_hash(config))
+        parts.append(lexicon_hash(config))
     return io.sha256_text(*parts)
 
 
@@ -522,10 +535,10 @@ def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str
     """Cache key of a corpus-level step (the merged graph, the report): its own
     code and config, the dictionary, and every document's stage keys and status.
     When it is unchanged the step's outputs are already up to date."""
-    module = importlib.import_module(f"pipeline.{step}")
-    from . import tag
+    from .lexicon import lexicon_hash
 
-    parts = [step, upstream, io.code_hash(module.__file__), config.section_hash(step), tag.lexicon_hash(config)]
+    module = importlib.import_module(f"pipeline.{step}")
+    parts = [step, upstream, *code_hashes(step), config.section_hash(step), lexicon_hash(config)]
     if step == "report":  # the page also inlines its assets and shows the candidate terms
         assets = sorted((Path(module.__file__).parent / "report_assets").glob("*"))
         parts += [io.code_hash(p) for p in assets if p.is_file()]

@@ -2,7 +2,7 @@
 line, tokens separated by one space, in the document's own script).
 
 Chinese paragraphs are converted to the analysis script (zh-Hans, the script
-of jieba's dictionary) with an offset map (:func:`pipeline.convert.analysis_view`),
+of jieba's dictionary) with an offset map (:func:`pipeline.chinese.analysis_view`),
 segmented by a project-owned jieba ``Tokenizer`` that knows every dictionary
 alias as a word, and the tokens are cut from the original characters: a
 Traditional text and its Simplified conversion get the same boundaries.
@@ -24,21 +24,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import convert, io
+from . import io
+from .chinese import analysis_view
+from .language import HAN, SAMPLE_TEXT, cache_folder, lemma, paragraph_spans, stopwords
+from .lexicon import jieba_words
 
 NAME = "segment"
-HAN = convert.HAN
-LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 # A Chinese sentence ends after 。！？； (and ASCII !?), with any closing quotes
 # or brackets right after them; an English one at a full stop between a
 # lower-case letter, digit or bracket and a capital (inside mixed paragraphs).
 SENTENCE_END = re.compile(r"[。！？；!?]+[」』”’）》】〕\)\]\"']*|(?<=[a-z0-9\)])\.(?=\s+[A-Z\"“(])")
-# jieba cuts a text into runs of these characters (its re_han_default) before
-# it looks words up, so an alias holding anything else (brackets, spaces,
-# punctuation: 核心基础零部件（元器件）) can never be one token.
-JIEBA_WORD_CHARS = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
-ASCII_LETTER = re.compile(r"[A-Za-z]")
-paragraph_spans = convert.paragraph_spans
 
 
 def split_sentences(paragraph: str) -> list[tuple[int, int]]:
@@ -114,54 +109,6 @@ def tokenizer(cache_dir: str, words: tuple[str, ...], hmm: bool):
     return tk
 
 
-@functools.lru_cache(maxsize=200_000)
-def lemma(word: str) -> str:
-    """The lemma of an English word without context, from lemminflect's
-    tables (nouns first, as policy terms are mostly nouns); the lower-case
-    word when it has none.
-
-    >>> lemma("technologies"), lemma("Foundations"), lemma("Made"), lemma("2025")
-    ('technology', 'foundation', 'make', '2025')
-    """
-    lower = word.lower()
-    # Every entry of lemminflect's tables has an ASCII letter (a test pins
-    # this): 中 or 2025 need not load them.
-    if not lower.isalpha() or not ASCII_LETTER.search(lower):
-        return lower
-    return lemma_table(str(cache_folder())).get(lower, lower)
-
-
-LEMMA_UPOS = ("NOUN", "VERB", "ADJ", "ADV", "PROPN", "AUX")  # which of a word's lemmas lemma() takes
-
-
-def lemminflect_lemma(lower: str) -> str:
-    """lemma() of a lower-case word, asked of lemminflect itself."""
-    import lemminflect
-
-    found = lemminflect.getAllLemmas(lower)
-    return next((found[upos][0] for upos in LEMMA_UPOS if upos in found), lower)
-
-
-@functools.lru_cache(maxsize=None)
-def lemma_table(cache_dir: str) -> dict[str, str]:
-    """:func:`lemminflect_lemma` of every word in lemminflect's tables whose
-    lemma is not the word itself. lemminflect parses its gzipped tables in
-    every process (0.3 s); this table, built from them once and pickled in
-    the cache folder, loads in 0.03 s."""
-    from importlib import metadata
-
-    def build():
-        from lemminflect.core.Lemmatizer import Lemmatizer
-
-        lemmatizer = Lemmatizer()
-        # getAllLemmas looks a word up lower-cased, in the tables and their overrides
-        words = {w.lower() for w in (*lemmatizer._getLemmaDict(), *lemmatizer._getOverridesDict())}
-        return {w: lem for w in sorted(words) if (lem := lemminflect_lemma(w)) != w}
-
-    key = io.sha256_text(metadata.version("lemminflect"), *LEMMA_UPOS)
-    return io.cached_pickle(Path(cache_dir), "lemmas", key, build)
-
-
 def _lemmatize(doc):
     """Set the lemma of every word (not whitespace, not punctuation) with
     :func:`lemma`, through arrays: a Token object per token is slow."""
@@ -199,18 +146,6 @@ def _vocab():
     from spacy.vocab import create_vocab
 
     return create_vocab("zh", Chinese.Defaults)
-
-
-@functools.lru_cache(maxsize=None)
-def stopwords(language: str) -> frozenset[str]:
-    """The stopword list of ``language`` (zh: Simplified and Traditional forms; en: lower case).
-
-    >>> "的" in stopwords("zh"), "這些" in stopwords("zh"), "the" in stopwords("en")
-    (True, True, True)
-    """
-    path = LEXICON_DIR / f"stopwords-{language}.txt"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def is_word(token) -> bool:
@@ -389,7 +324,7 @@ def analyse(text: str, script: str | None, config, words: tuple[str, ...] = ()) 
     for start, end in paragraph_spans(text):
         if HAN.search(text, start, end):
             if view is None:
-                view = convert.analysis_view(text, script, config)
+                view = analysis_view(text, script, config)
                 tk = tokenizer(str(cache_folder()), words, config.segment.hmm)
             out.append(_chinese_paragraph(text, start, end, view, tk, config.segment.hmm))
         else:
@@ -416,30 +351,18 @@ def sentences_with_tokens(text: str, script: str | None, config, words: tuple[st
     return out
 
 
-@functools.lru_cache(maxsize=None)
-def cache_folder() -> Path:
-    """The project's cache folder (jieba's prefix dictionary, the lemmas and
-    the dictionary's index live here). Cached: lemma() asks for it on every
-    new word, and resolving the path costs 35 µs."""
-    return Path(__file__).resolve().parent.parent / ".cache"
-
-
 def preload(config) -> None:
     """Load what this stage loads on its first document: spaCy, jieba's
     dictionary with every alias, OpenCC (see ``runner.preload``)."""
-    from . import tag
-
     for script in ("zh-Hant", "zh-Hans"):
-        analyse(convert.SAMPLE_TEXT, script, config, tag.jieba_words(config))
+        analyse(SAMPLE_TEXT, script, config, jieba_words(config))
 
 
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
-    from . import tag
-
     started = time.perf_counter()
     text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8").rstrip("\n")
     script = entry["stages"]["convert"]["script"]
-    paragraphs = analyse(text, script, config, tag.jieba_words(config))
+    paragraphs = analyse(text, script, config, jieba_words(config))
     lines, spans, tokens, words = [], [], 0, 0
     for p in paragraphs:
         spans.extend(p.sentence_spans())

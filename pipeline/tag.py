@@ -1,270 +1,30 @@
 """Stage 4, tag: text/<doc>.txt -> tags/<doc>.jsonl, one strategy-term mention per line.
 
-The dictionary (``pipeline/lexicon/*.toml`` plus the user's files) is a list
-of concepts with stable ASCII ids, labels in zh-Hant, zh-Hans and en, and
-aliases in any script. Chinese aliases are folded into the analysis script
-with every Traditional configuration (hk2s, tw2s, t2s), so a term is found
-whatever script or regional variant a document uses; matching runs on the
-document's analysis-script text, which has the same length as the original, so
-offsets point into text/<doc>.txt unchanged.
+The dictionary (:mod:`pipeline.lexicon`) indexes every alias in the analysis
+script (Chinese aliases folded with every Traditional configuration, so a
+term is found whatever script or regional variant a document uses) and by
+English lemma key. Matching runs on the document's analysis-script text, which
+has the same length as the original, so offsets point into text/<doc>.txt
+unchanged.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
-import re
 import time
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import convert, io, segment
-from .errors import ConfigError
+from . import io
+from .chinese import to_analysis
+from .language import HAN, SAMPLE_TEXT, english_tokens, lemma, stopwords
+from .lexicon import END, Lexicon, english_key, load_lexicon
 
 NAME = "tag"
-LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
-CATEGORIES = ("programme", "strategy", "foundation", "sector", "subfield", "project", "task",
-              "guiding_principle", "basic_principle", "companion")
-FIELDS = {"id": str, "category": str, "parent": str, "zh_hant": str, "zh_hans": str, "en": str,
-          "aliases": list, "aliases_en": list}
-FOLDINGS = ("hk2s", "tw2s", "t2s")  # every Traditional variant folds into Simplified
-
-
-@dataclass(frozen=True)
-class Concept:
-    id: str
-    category: str
-    parent: str
-    zh_hant: str
-    zh_hans: str
-    en: str
-    aliases: tuple[str, ...]
-    aliases_en: tuple[str, ...]
-    source: str  # file:line where it is defined
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    concepts: dict  # id -> Concept, in file order
-    zh: dict  # analysis-script alias -> concept id
-    en: dict  # English lemma key (see _english_key) -> concept id
-    max_len: int
-    trie: dict = None  # the matching automaton over ``zh``
-    en_max: int = 0  # tokens in the longest English alias
-    # Derived from the above, so that candidates() skips what cannot match:
-    starts: re.Pattern = field(init=False, repr=False)  # a character that begins a Chinese alias
-    en_prefixes: frozenset = field(init=False, repr=False)  # English keys and their starts up to a space
-
-    def __post_init__(self):
-        object.__setattr__(self, "starts", re.compile("[" + "".join(map(re.escape, sorted(self.trie))) + "]")
-                           if self.trie else None)
-        object.__setattr__(self, "en_prefixes", frozenset(
-            key[:m] for key in self.en for m in range(len(key) + 1) if m == len(key) or key[m] == " "))
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        return tuple(sorted(self.zh))
-
-
-def _concept_lines(text: str) -> list[int]:
-    """Line numbers of the ``[[concept]]`` headers, in order (for messages)."""
-    return [n for n, line in enumerate(text.splitlines(), 1) if re.match(r"\s*\[\[\s*concept\s*\]\]", line)]
-
-
-def parse_lexicon(text: str, source: str) -> list[Concept]:
-    """Concepts of one TOML dictionary, validated field by field."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(source, "TOML syntax", str(exc), line=line and int(line.group(1))) from None
-    unknown = set(data) - {"concept"}
-    if unknown:
-        raise ConfigError(source, ", ".join(sorted(unknown)), "unknown table; expected [[concept]] entries")
-    concepts = []
-    header_lines = _concept_lines(text)
-    for number, raw in enumerate(data.get("concept", []), 1):
-        cid = raw.get("id")
-        line = header_lines[number - 1] if number <= len(header_lines) else None
-        where = f"concept #{number}" + (f" ({cid})" if cid else "")
-        for key, value in raw.items():
-            if key not in FIELDS:
-                raise ConfigError(source, f"{where} {key}", "unknown key; expected one of " + ", ".join(FIELDS),
-                                  line=line)
-            if not isinstance(value, FIELDS[key]) or (key.startswith("aliases")
-                                                      and not all(isinstance(a, str) and a for a in value)):
-                expected = "a list of non-empty strings" if FIELDS[key] is list else "a string"
-                raise ConfigError(source, f"{where} {key}", f"expected {expected}, got {value!r}", line=line)
-        if not cid or not re.fullmatch(r"[a-z][a-z0-9_]*", cid):
-            raise ConfigError(source, f"{where} id", "expected an ASCII snake_case id such as 'smart_manufacturing'",
-                              line=line)
-        if raw.get("category") not in CATEGORIES:
-            raise ConfigError(source, f"{where} category", "expected one of " + ", ".join(CATEGORIES), line=line)
-        for key in ("zh_hant", "zh_hans", "en"):
-            if not raw.get(key):
-                raise ConfigError(source, f"{where} {key}", "expected a non-empty label", line=line)
-        concepts.append(Concept(cid, raw["category"], raw.get("parent", ""), raw["zh_hant"], raw["zh_hans"],
-                                raw["en"], tuple(raw.get("aliases", ())), tuple(raw.get("aliases_en", ())),
-                                f"{source}:{line}"))
-    return concepts
-
-
-def fold(alias: str) -> set[str]:
-    """Analysis-script forms of a Chinese alias, under every folding.
-
-    >>> sorted(fold("智慧製造"))
-    ['智慧制造']
-    """
-    return {convert.converter(name)(alias) for name in FOLDINGS} | {convert.converter("t2s")(alias)}
-
-
-def build_lexicon(concepts: list[Concept]) -> Lexicon:
-    """Index concepts by alias; a later concept with the same id overrides an earlier one."""
-    by_id: dict[str, Concept] = {}
-    for concept in concepts:
-        by_id[concept.id] = concept
-    zh: dict[str, str] = {}
-    en: dict[str, str] = {}
-    for concept in by_id.values():
-        if concept.parent and concept.parent not in by_id:
-            path, _, line = concept.source.rpartition(":")
-            raise ConfigError(path, f"{concept.id} parent", f"no concept with id {concept.parent!r}",
-                              line=line if line != "None" else None)
-        for alias in (concept.zh_hant, concept.zh_hans, *concept.aliases):
-            for form in fold(alias):
-                owner = zh.setdefault(form, concept.id)
-                if owner != concept.id:
-                    path, _, line = concept.source.rpartition(":")
-                    raise ConfigError(path, f"{concept.id} alias {alias!r}",
-                                      f"already an alias of {owner!r}; an alias belongs to one concept",
-                                      line=line if line != "None" else None)
-        for alias in (concept.en, *concept.aliases_en):
-            key = _english_key(alias)
-            owner = en.setdefault(key, concept.id)
-            if owner != concept.id:
-                path, _, line = concept.source.rpartition(":")
-                raise ConfigError(path, f"{concept.id} alias {alias!r}",
-                                  f"already an alias of {owner!r}; an alias belongs to one concept",
-                                  line=line if line != "None" else None)
-    return Lexicon(by_id, zh, en, max((len(a) for a in zh), default=0), _trie(zh),
-                   max((len(k.split(" ")) for k in en), default=0))
-
-
-def lexicon_files(config) -> list[Path]:
-    base = Path(config.path).parent if config.path != "<defaults>" else Path(".")
-    files = sorted(LEXICON_DIR.glob("*.toml")) if config.tag.builtin else []
-    return files + [base / name for name in config.tag.dictionaries]
-
-
-def _check_unique_ids(concepts: list[Concept]) -> None:
-    """Within one file an id may appear once (across files, a later one overrides)."""
-    first: dict[str, str] = {}
-    for concept in concepts:
-        path, _, line = concept.source.rpartition(":")
-        if concept.id in first:
-            raise ConfigError(path, f"id {concept.id!r}", f"duplicate concept id (first at line {first[concept.id]})",
-                              line=line if line != "None" else None)
-        first[concept.id] = line
-
-
-@functools.lru_cache(maxsize=8)
-def _load(files: tuple[str, ...]) -> Lexicon:
-    """Parse, validate and index the dictionary files.
-
-    Indexing folds every alias with OpenCC and lemmatises the English ones,
-    which takes seconds; the result is kept in the project's cache folder
-    under a key of the files' contents, this module's code and the library
-    versions, so a run with an unchanged dictionary loads it at once.
-    """
-    from importlib import metadata
-
-    texts = [Path(name).read_text(encoding="utf-8") for name in files]
-    key = hashlib.sha256("\x00".join([*files, *texts, Path(__file__).read_text(encoding="utf-8"),
-                                       *(metadata.version(p) for p in ("opencc", "lemminflect"))]).encode())
-
-    def build() -> Lexicon:
-        concepts = []
-        for name, text in zip(files, texts):
-            parsed = parse_lexicon(text, name)
-            _check_unique_ids(parsed)
-            concepts.extend(parsed)
-        return build_lexicon(concepts)
-
-    return io.cached_pickle(_cache_folder(), "lexicon", key.hexdigest()[:24], build)
-
-
-def _cache_folder() -> Path:
-    from .segment import cache_folder
-
-    return cache_folder()
-
-
-def load_lexicon(config) -> Lexicon:
-    """The built-in dictionary plus the user's, validated (ConfigError names file and line)."""
-    return _load(tuple(str(p) for p in lexicon_files(config)))
-
-
-def lexicon_hash(config) -> str:
-    digest = hashlib.sha256()
-    for path in lexicon_files(config):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def jieba_words(config) -> tuple[str, ...]:
-    """Every Chinese alias in the analysis script: added to jieba as words."""
-    return load_lexicon(config).words
-
 
 # Characters a Chinese match may step over inside a term (never at its start or
 # end): spaces that PDF extraction leaves between CJK characters and digits
 # (中國製造 2025), and quotation marks put around a numeral (「五」大工程).
 SKIPPABLE = frozenset(" \u3000「」『』“”‘’\"'")
-# An English token: a word, a number (4.0), or one punctuation character.
-# Hyphens and dashes are no tokens, so "aero-engines" = "aero engines".
-# A run of Han characters is one token: no English alias holds one, so the run
-# only separates words, and a Chinese text need not be cut into characters.
-EN_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+"
-                      r"|[A-Za-z]+|[0-9]+(?:\.[0-9]+)*|[^\sA-Za-z0-9\-\u2010-\u2014]")
-_END = ""  # trie key of a terminal node: (concept id, whether jieba can keep the alias as one token)
-
-
-def _trie(zh: dict) -> dict:
-    """A character trie (the matching automaton) over all analysis-script aliases."""
-    root: dict = {}
-    for form, cid in zh.items():
-        node = root
-        for ch in form:
-            node = node.setdefault(ch, {})
-        node[_END] = (cid, bool(segment.JIEBA_WORD_CHARS.fullmatch(form)))
-    return root
-
-
-def _english_tokens(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, lemma) of the English tokens of ``text``: lower-case lemmas
-    of words (lemminflect, as the segment stage), numbers and punctuation as they are.
-
-    >>> [t[2] for t in _english_tokens("Robots, robotics & aero-engines")]
-    ['robot', ',', 'robotics', '&', 'aero', 'engine']
-    """
-    return [(m.start(), m.end(), segment.lemma(m.group()) if m.group().isalpha() else m.group().lower())
-            for m in EN_TOKEN.finditer(text)]
-
-
-def _english_key(alias: str) -> str:
-    """The lemma key of an English alias: case, hyphens, spacing and inflection folded.
-
-    >>> _english_key("Aero-Engines"), _english_key("robotics")
-    ('aero engine', 'robotics')
-    """
-    return " ".join(t[2] for t in _english_tokens(alias))
-
-
-def _english_lookup(lexicon: Lexicon, surface: str) -> str | None:
-    """The concept an English wording names, if any (any case or inflection)."""
-    return lexicon.en.get(_english_key(surface))
 
 
 def token_boundaries(text: str, sentences) -> set[int] | None:
@@ -306,8 +66,8 @@ def candidates(text: str, analysis: str, lexicon: Lexicon) -> list[tuple[int, in
         node = trie[first.group()]
         j, skipped = i + 1, False
         while node is not None:
-            if _END in node:
-                cid, word = node[_END]
+            if END in node:
+                cid, word = node[END]
                 out.append((i, j, cid, not skipped and word))
             if j >= n:
                 break
@@ -323,7 +83,7 @@ def candidates(text: str, analysis: str, lexicon: Lexicon) -> list[tuple[int, in
             else:
                 break
     if lexicon.en:
-        tokens = _english_tokens(text)
+        tokens = english_tokens(text)
         en, prefixes = lexicon.en, lexicon.en_prefixes
         for i in range(len(tokens)):
             # Grow the lemma sequence from token i only while it can still
@@ -406,7 +166,7 @@ def preload(config) -> None:
     the analysis conversions (see ``runner.preload``)."""
     lexicon = load_lexicon(config)
     for script in ("zh-Hant", "zh-Hans"):
-        match(convert.SAMPLE_TEXT, convert.to_analysis(convert.SAMPLE_TEXT, script, config), lexicon, None)
+        match(SAMPLE_TEXT, to_analysis(SAMPLE_TEXT, script, config), lexicon, None)
 
 
 def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
@@ -417,7 +177,7 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     spans = io.read_json(outputs / ".state" / "segment" / f"{doc_id}.json")["sentences"]
     sentences = _read_sentences(doc_id, spans, outputs)
     boundaries = token_boundaries(text, sentences) if sentences is not None else None
-    analysis = convert.to_analysis(text, script, config)
+    analysis = to_analysis(text, script, config)
     mentions, rejected = match(text, analysis, lexicon, boundaries)
     extracted = io.read_json(outputs / ".state" / "extract" / f"{doc_id}.json")
     locate(mentions, extracted["paragraphs"], spans, extracted["page_starts"])
@@ -445,14 +205,14 @@ def not_found(lexicon: Lexicon, counts: dict) -> list[list[str]]:
 def _candidate_key(token: str, analysis: str) -> str | None:
     """The analysis form a candidate word is counted under, or None for a non-word,
     a stopword, a number or a single Han character."""
-    if convert.HAN.search(token):
-        if len(token) < 2 or analysis in segment.stopwords("zh") or token in segment.stopwords("zh"):
+    if HAN.search(token):
+        if len(token) < 2 or analysis in stopwords("zh") or token in stopwords("zh"):
             return None
         return analysis
     if not token.isalpha() or len(token) < 3:
         return None
-    key = segment.lemma(token)
-    return None if key in segment.stopwords("en") or token.lower() in segment.stopwords("en") else key
+    key = lemma(token)
+    return None if key in stopwords("en") or token.lower() in stopwords("en") else key
 
 
 def doc_candidates(text: str, analysis: str, sentences, mentions: list[dict], lexicon: Lexicon) -> dict:
@@ -493,11 +253,11 @@ def doc_candidates(text: str, analysis: str, sentences, mentions: list[dict], le
         terms = [w for w in words if w]
         for a, b in zip(words, words[1:]):
             if a and b:
-                joiner = "" if convert.HAN.search(a[1]) and convert.HAN.search(b[1]) else " "
+                joiner = "" if HAN.search(a[1]) and HAN.search(b[1]) else " "
                 terms.append((a[0] + joiner + b[0], a[1] + joiner + b[1]))
         seen = set()
         for key, surface in terms:
-            if key in known or _english_key(key) in lexicon.en:
+            if key in known or english_key(key) in lexicon.en:
                 continue
             stats = out.setdefault(key, [0, 0, {}, {}])
             stats[1] += 1

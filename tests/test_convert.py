@@ -13,9 +13,9 @@ from collections import defaultdict
 import pytest
 
 from conftest import ROOT, SAMPLES, needs_samples, run_cli
-from pipeline import convert
+from pipeline.chinese import (align, analysis_converter, analysis_view, converter, detect_paragraphs, detect_script,
+                              to_analysis)
 from pipeline.config import Config, ConvertConfig
-from pipeline.convert import align, analysis_converter, converter, detect_paragraphs, detect_script, to_analysis
 
 # Hong Kong and Taiwan variants next to the OpenCC-standard Traditional form of the same character.
 VARIANTS = [("衞", "衛"), ("綫", "線"), ("峯", "峰"), ("裏", "裡"), ("羣", "群"), ("啓", "啟"), ("爲", "為"),
@@ -130,7 +130,7 @@ def test_detect_paragraphs_of_a_mixed_document():
     assert doc["script"] == "zh-Hans" and doc["majority"] == "zh-Hans"
     assert doc["paragraphs"] == {"en": 1, "mixed": 1, "other": 1, "zh-Hans": 2, "zh-Hant": 1}
     # the Traditional paragraph of a Simplified document is converted for analysis too
-    assert convert.analysis_view(text, doc["script"], Config()).converted.startswith(
+    assert analysis_view(text, doc["script"], Config()).converted.startswith(
         "推进两化融合，发展智能制造，提高国家制造业创新能力。\n\n推进两化融合，发展智慧制造。")
 
 
@@ -147,7 +147,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import opencc
 assert not hasattr(opencc, "CONFIGS"), "this must be opencc-python-reimplemented"
-from pipeline.convert import align, converter
+from pipeline.chinese import align, converter
 print(converter("hk2s")("衞生綫路，機牀"))
 print(converter("s2t")("汉字"))
 print(align("我买了U盘", converter("s2twp")).converted)
@@ -161,7 +161,7 @@ except Exception as exc:
 def test_opencc_python_reimplemented_in_its_own_environment(tmp_path):
     """The converter interface with only opencc-python-reimplemented installed
     (its constructor differs): a fresh venv with that package and numpy, the
-    only other library convert.py imports. Needs PyPI (CI reaches it)."""
+    only other library pipeline/chinese.py imports. Needs PyPI (CI reaches it)."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"

@@ -17,8 +17,8 @@ Properties:
   :func:`extract.clean_pages` keeps every body character in order and its
   spans and page starts point into its text;
 - text tools: segmentation keeps every character of each line in order;
-  conversion aligns (:func:`convert.align`) and keeps lengths where it
-  promises to (:func:`convert.to_analysis`); each tag's surface equals the
+  conversion aligns (:func:`chinese.align`) and keeps lengths where it
+  promises to (:func:`chinese.to_analysis`); each tag's surface equals the
   slice of the text at its offsets, tags never overlap, and a dictionary
   alias set between full stops is found where it was put.
 """
@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from conftest import ROOT
-from pipeline import convert, extract, segment, tag
+from pipeline import chinese, extract, lexicon, segment, tag
 from pipeline.config import load_config
 from pipeline.errors import DocumentError
 from pipeline.extract_charset import COMMON_HANZI
@@ -215,8 +215,8 @@ def test_clean_pages_anywhere_drops_only_whole_lines(page_list):
 
 # --------------------------------------------------------------------------- text tools
 
-WORDS = tag.jieba_words(CONFIG)
-LEXICON = tag.load_lexicon(CONFIG)
+WORDS = lexicon.jieba_words(CONFIG)
+LEXICON = lexicon.load_lexicon(CONFIG)
 ALIASES = sorted({a for c in LEXICON.concepts.values() for a in (c.zh_hant, c.zh_hans, *c.aliases)})
 
 
@@ -224,7 +224,7 @@ ALIASES = sorted({a for c in LEXICON.concepts.values() for a in (c.zh_hant, c.zh
 @given(line)
 def test_segment_keeps_every_character_of_a_line_in_order(text):
     # what `python -m pipeline segment` prints for one line, spaces removed
-    script = convert.detect_script(text)["script"]
+    script = chinese.detect_script(text)["script"]
     tokens = [t for sentence in segment.segment_text(text, script, CONFIG, WORDS) for t in sentence]
     assert all(t and not t.isspace() for t in tokens)
     assert squash("".join(tokens)) == squash(text)
@@ -233,8 +233,8 @@ def test_segment_keeps_every_character_of_a_line_in_order(text):
 @PROFILE
 @given(line, st.sampled_from(["t2s", "s2t", "hk2s", "s2hk", "tw2s", "s2twp", "tw2sp", "t2hk"]))
 def test_conversion_aligns_with_the_original(text, name):
-    convert_text = convert.converter(name)
-    aligned = convert.align(text, convert_text)
+    convert_text = chinese.converter(name)
+    aligned = chinese.align(text, convert_text)
     assert aligned.converted == convert_text(text)
     ob, cb = aligned.bounds()
     assert ob[0] == cb[0] == 0 and ob[-1] == len(text) and cb[-1] == len(aligned.converted)
@@ -260,8 +260,8 @@ def test_tag_offsets_equal_the_surface_and_aliases_are_found(fillers, planted):
             pieces.append("\n\n。" + planted[k] + "。\n\n")
             places.append((start, start + len(planted[k])))
     text = "".join(pieces)
-    script = convert.detect_script(text)["script"]
-    mentions = tag.tag_text(text, convert.to_analysis(text, script, CONFIG), LEXICON)
+    script = chinese.detect_script(text)["script"]
+    mentions = tag.tag_text(text, chinese.to_analysis(text, script, CONFIG), LEXICON)
     assert all(text[m["start"]:m["end"]] == m["surface"] for m in mentions)
     assert all(a["end"] <= b["start"] for a, b in zip(mentions, mentions[1:]))
     found = {(m["start"], m["end"]) for m in mentions}

@@ -15,9 +15,10 @@ import networkx as nx
 import pytest
 
 from conftest import ROOT, run_cli, snapshot
-from pipeline import graph, tag
+from pipeline import graph
 from pipeline.config import Config
 from pipeline.graph import association, build_graph, count_document, load_graph, snippet
+from pipeline.lexicon import load_lexicon
 
 
 def mention(concept, start, end, sentence=0, paragraph=0, page=1):
@@ -50,7 +51,7 @@ def test_association_strength_is_vosviewers_normalisation():
     ms = [mention("a", 0, 1, 0), mention("b", 2, 3, 0), mention("a", 4, 5, 1), mention("b", 6, 7, 1),
           mention("c", 8, 9, 1), mention("x", 10, 11, 2)]
     counts = count_document("d", "a b.a b c.x", ms, [(0, 4), (4, 10), (10, 11)], [(0, 11)])
-    G = build_graph({"d": counts}, tag.load_lexicon(Config()))
+    G = build_graph({"d": counts}, load_lexicon(Config()))
     assert G.edges["a", "b"]["weight"] == 2 and G.edges["a", "c"]["weight"] == 1
     assert G.edges["a", "b"]["association_strength"] == round(2 / (3 * 3 / 8), 6)
     assert G.edges["a", "c"]["association_strength"] == round(1 / (3 * 2 / 8), 6)
@@ -97,7 +98,7 @@ def test_word_windows_slide_and_skip_punctuation():
 
 
 def test_roll_up_counts_children_for_their_parent():
-    lexicon = tag.load_lexicon(Config())
+    lexicon = load_lexicon(Config())
     parent = lexicon.concepts["robots"].parent
     up = graph.ancestry(lexicon, "parent")
     assert up["robots"] == ("robots", parent)
@@ -233,7 +234,7 @@ def test_word_window_weights_recomputed_by_brute_force(regraph):
 
 def test_roll_up_on_the_corpus(built, regraph):
     out = regraph("graph.roll_up=parent")
-    lexicon = tag.load_lexicon(Config())
+    lexicon = load_lexicon(Config())
     mentions = Counter()
     for path in sorted((built / "tags").glob("*.jsonl")):
         mentions.update(json.loads(line)["concept"] for line in path.read_text(encoding="utf-8").splitlines())
@@ -286,7 +287,7 @@ def test_round_trips_equal_the_graph_in_memory(built):
     config = Config()
     counts = {p.stem: json.loads(p.read_text(encoding="utf-8"))
               for p in sorted((built / ".state/graph").glob("*.json"))}
-    G = build_graph(counts, tag.load_lexicon(config), attributes={"window": "sentence", "roll_up": "none",
+    G = build_graph(counts, load_lexicon(config), attributes={"window": "sentence", "roll_up": "none",
                                                                   "min_weight": 1})
     assert G.number_of_nodes() > 50 and G.number_of_edges() > 100
     _same_graph(load_graph(built / "graph/cooccurrence.graphml"), G)

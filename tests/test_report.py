@@ -148,9 +148,10 @@ def test_report_of_the_bundled_corpus(built):
     assert {i["surface"] for i in data["kwic"]["four_foundations"]["items"]} <= {t["surface"] for t in ff}
     assert all(len(v["items"]) <= data["kwic_limit"] for v in data["kwic"].values())
     # concepts never found: the dictionary minus the graph's nodes
-    from pipeline import config, tag
+    from pipeline import config
+    from pipeline.lexicon import load_lexicon
 
-    lexicon = tag.load_lexicon(config.load_config(ROOT / "config.toml"))
+    lexicon = load_lexicon(config.load_config(ROOT / "config.toml"))
     never = [c for c in lexicon.concepts if c not in {n["id"] for n in graph["nodes"]}]
     section = page.split('id="never-found"')[1].split("</section>")[0]
     assert f"<p>{len(never)} concepts of the dictionary" in section

@@ -144,7 +144,7 @@ def test_library_versions_from_folder_names_are_those_of_their_metadata():
 PRELOAD_CHECK = """
 import json, sys
 from pathlib import Path
-from pipeline import convert, runner, segment, tag
+from pipeline import chinese, language, lexicon, runner, segment
 from pipeline.config import load_config
 from pipeline.runner import Context, Manifest
 
@@ -154,7 +154,7 @@ manifest = Manifest(outputs)
 runner.sync_corpus(ctx, manifest)
 plans = runner._plan(ctx, list(runner.STAGE_ORDER), manifest)
 runner.preload(runner.STAGE_ORDER, config)
-loaders = (segment.tokenizer, segment.lemma_table, segment.english, segment._vocab, convert.converter, tag._load)
+loaders = (segment.tokenizer, language.lemma_table, segment.english, segment._vocab, chinese.converter, lexicon._load)
 modules, cached = set(sys.modules), [f.cache_info().currsize for f in loaders]
 results = [runner._call_chain(d, runner._work_entry(ctx, manifest, d), plans[d], config, outputs) for d in plans]
 print(json.dumps({"new_modules": sorted(set(sys.modules) - modules),

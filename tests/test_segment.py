@@ -9,10 +9,10 @@ import re
 import pytest
 
 from conftest import ROOT, run_cli
-from pipeline import segment
+from pipeline import language, segment
+from pipeline.chinese import detect_script
 from pipeline.config import Config, ConvertConfig
-from pipeline.convert import detect_script
-from pipeline.tag import jieba_words, load_lexicon
+from pipeline.lexicon import jieba_words, load_lexicon
 
 CONFIG = Config()
 WORDS = jieba_words(CONFIG)
@@ -53,7 +53,7 @@ def chinese_aliases():
 @pytest.mark.parametrize("concept_id, alias", chinese_aliases())
 def test_every_alias_is_one_token_in_a_carrier_sentence(concept_id, alias):
     tokens = [t for s in segment.segment_text(CARRIER.format(alias), None, CONFIG, WORDS) for t in s]
-    if not segment.JIEBA_WORD_CHARS.fullmatch(alias):
+    if not language.JIEBA_WORD_CHARS.fullmatch(alias):
         # Known exception: jieba cuts text at brackets, spaces and punctuation
         # before it looks words up (核心基础零部件（元器件）, 中国制造 2025), so such
         # an alias is several tokens; the tag stage still finds it in the text.
@@ -107,7 +107,7 @@ def test_chinese_sentences_end_with_closing_quotes_and_brackets(paragraph, expec
 
 
 def test_stopwords_cover_both_scripts_and_english():
-    zh, en = segment.stopwords("zh"), segment.stopwords("en")
+    zh, en = language.stopwords("zh"), language.stopwords("en")
     assert {"的", "这些", "這些", "因為", "因为"} <= zh and {"the", "and", "of"} <= en
     [paragraph] = segment.analyse("這些是關鍵的技術。", "zh-Hant", CONFIG, WORDS)
     assert [t.text for t in paragraph.doc if segment.is_keyword(t)] == ["關鍵", "技術"]
@@ -147,8 +147,8 @@ def test_lemminflect_has_no_entry_without_an_ascii_letter():
     lemmatizer = Lemmatizer()
     entries = set(lemmatizer._getLemmaDict()) | set(lemmatizer._getOverridesDict())
     assert len(entries) > 10_000
-    assert [w for w in entries if not segment.ASCII_LETTER.search(w)] == []
-    assert segment.lemma("製造") == "製造" and segment.lemma("Ｍａｄｅ") == "ｍａｄｅ"
+    assert [w for w in entries if not language.LATIN.search(w)] == []
+    assert language.lemma("製造") == "製造" and language.lemma("Ｍａｄｅ") == "ｍａｄｅ"
 
 
 def test_lemma_table_answers_as_lemminflect_does(tmp_path):
@@ -156,13 +156,13 @@ def test_lemma_table_answers_as_lemminflect_does(tmp_path):
     for every word of its tables, whether just built or loaded by a later process."""
     from lemminflect.core.Lemmatizer import Lemmatizer
 
-    built = segment.lemma_table.__wrapped__(str(tmp_path))
-    loaded = segment.lemma_table.__wrapped__(str(tmp_path))
+    built = language.lemma_table.__wrapped__(str(tmp_path))
+    loaded = language.lemma_table.__wrapped__(str(tmp_path))
     assert loaded == built and len(list(tmp_path.glob("lemmas-*.pickle"))) == 1
     lemmatizer = Lemmatizer()
     words = {w.lower() for w in (*lemmatizer._getLemmaDict(), *lemmatizer._getOverridesDict())}
     words |= {"industrialization", "informatization", "zzzq"}
-    assert [w for w in sorted(words) if loaded.get(w, w) != segment.lemminflect_lemma(w)] == []
+    assert [w for w in sorted(words) if loaded.get(w, w) != language.lemminflect_lemma(w)] == []
     assert 10_000 < len(loaded) < len(words)
     assert (loaded["technologies"], loaded["made"], loaded.get("zzzq")) == ("technology", "make", None)
 
@@ -180,8 +180,8 @@ def test_paragraph_columns_agree_with_the_tokens(text, script):
         spans = [(doc[i:j].start_char, doc[i:j].end_char) for i, j in p.sentences]
         assert p.sentence_spans() == [(p.start + s, p.start + e) for s, e in (segment._trim(doc.text, *x) for x in spans)]
         assert doc.text == text[p.start:p.start + len(doc.text)]
-        if not segment.HAN.search(doc.text):  # English: norm is the lower case, lemma that of lemma()
-            assert all((t.norm_, t.lemma_) == (t.lower_, segment.lemma(t.text)) for t in doc if t.is_alpha)
+        if not language.HAN.search(doc.text):  # English: norm is the lower case, lemma that of lemma()
+            assert all((t.norm_, t.lemma_) == (t.lower_, language.lemma(t.text)) for t in doc if t.is_alpha)
 
 
 def test_cached_tokenizer_equals_a_freshly_built_one(tmp_path):

@@ -8,7 +8,8 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.tag import build_lexicon, load_lexicon, parse_lexicon, tag_text
+from pipeline.lexicon import build_lexicon, load_lexicon, parse_lexicon
+from pipeline.tag import tag_text
 
 
 def mentions(outputs, doc):
@@ -61,8 +62,8 @@ def test_duplicate_id_names_file_and_line():
     text = ENTRY.format(id="a", parent="", label="甲", en="a") + ENTRY.format(id="a", parent="", label="乙", en="b")
     concepts = parse_lexicon(text, "mine.toml")
     with pytest.raises(ConfigError) as err:
-        from pipeline import tag
-        tag._check_unique_ids(concepts)
+        from pipeline.lexicon import _check_unique_ids
+        _check_unique_ids(concepts)
     assert "mine.toml" in str(err.value) and "duplicate" in str(err.value)
 
 
@@ -135,20 +136,21 @@ def test_gold_spans_are_exact_where_the_surface_is_a_term(built):
 # --- script invariance -----------------------------------------------------------------------------------------------
 
 def _counts(text: str, config=None) -> Counter:
-    from pipeline import convert, segment, tag
+    from pipeline import segment, tag
+    from pipeline.chinese import detect_script, to_analysis
 
     config = config or Config()
-    script = convert.detect_script(text)["script"]
+    script = detect_script(text)["script"]
     lexicon = load_lexicon(config)
     bounds = tag.token_boundaries(text, segment.sentences_with_tokens(text, script, config, lexicon.words))
-    return Counter(m["concept"] for m in tag.tag_text(text, convert.to_analysis(text, script, config), lexicon,
+    return Counter(m["concept"] for m in tag.tag_text(text, to_analysis(text, script, config), lexicon,
                                                        bounds))
 
 
 @pytest.mark.parametrize("source, opencc", [("mic2025-hk", "hk2s"), ("mic2025-hk", "t2s"),
                                             ("mic2025-cn", "s2hk"), ("mic2025-cn", "s2tw"), ("mic2025-cn", "s2t")])
 def test_opencc_conversion_gives_the_same_concept_counts(built, source, opencc):
-    from pipeline.convert import converter
+    from pipeline.chinese import converter
 
     text = (built / f"text/{source}.txt").read_text(encoding="utf-8")
     original = _counts(text)
@@ -168,11 +170,11 @@ def test_opencc_conversion_gives_the_same_concept_counts(built, source, opencc):
     ("创新、材料、质量、互联网", []),                                               # generic words are no terms
 ])
 def test_tag_text_cases(text, expected):
-    from pipeline import convert
+    from pipeline.chinese import detect_script, to_analysis
 
     lexicon = load_lexicon(Config())
-    script = convert.detect_script(text)["script"]
-    found = tag_text(text, convert.to_analysis(text, script, Config()), lexicon)
+    script = detect_script(text)["script"]
+    found = tag_text(text, to_analysis(text, script, Config()), lexicon)
     assert [m["concept"] for m in found] == expected
 
 
@@ -210,7 +212,7 @@ def test_reports_of_concepts_not_found_and_candidates(built):
     candidates = list(csv.DictReader((built / "candidates.csv").read_text(encoding="utf-8").splitlines()))
     assert candidates and [int(r["rank"]) for r in candidates] == list(range(1, len(candidates) + 1))
     assert all(int(a["sentences"]) >= int(b["sentences"]) for a, b in zip(candidates, candidates[1:]))
-    from pipeline.tag import fold
+    from pipeline.lexicon import fold
 
     for r in candidates:
         assert r["term"] not in lexicon.zh and not any(f in lexicon.zh for f in fold(r["surface"]))

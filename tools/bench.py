@@ -204,10 +204,10 @@ def main() -> int:
             f"documents redone: {redone}")
 
         sample = (tmp / "one" / "text" / "doc0000.txt").read_text(encoding="utf-8") * 20
-        code = ("import sys, time\nfrom pipeline import convert, segment, tag\nfrom pipeline.config import Config\n"
+        code = ("import sys, time\nfrom pipeline import chinese, lexicon, segment\nfrom pipeline.config import Config\n"
                 "text = sys.stdin.read(); mb = len(text.encode()) / 1e6; cfg = Config()\n"
-                "words = tag.jieba_words(cfg)\n"
-                "convert.converter('hk2s')('預熱'); t = time.perf_counter(); convert.converter('hk2s')(text)\n"
+                "words = lexicon.jieba_words(cfg)\n"
+                "chinese.converter('hk2s')('預熱'); t = time.perf_counter(); chinese.converter('hk2s')(text)\n"
                 "c = mb / (time.perf_counter() - t)\n"
                 "segment.segment_text('預熱。', 'zh-Hant', cfg, words); t = time.perf_counter()\n"
                 "segment.segment_text(text, 'zh-Hant', cfg, words); s = mb / (time.perf_counter() - t)\n"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Check the built-in strategy-term dictionary and show what it finds in the seed article.
 
-Needs the ``opencc`` package and the pipeline itself: the matching (expected matches, the
-seed report) is ``pipeline.tag``'s, so what this prints is what the tag stage finds.
+Needs the ``opencc`` package and the pipeline itself: the loader is ``pipeline.lexicon``'s and
+the matching (expected matches, the seed report) ``pipeline.tag``'s, so what this prints is
+what the tag stage finds.
 
 Checks (an error makes the exit code 1):
   - the file parses, holds only ``[[concept]]`` tables with exactly the documented keys;
@@ -38,7 +39,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # pipeline.tag does the matching
+sys.path.insert(0, str(ROOT))  # pipeline.lexicon loads, pipeline.tag matches
 DEFAULT_LEXICON = ROOT / "pipeline" / "lexicon" / "mic2025.toml"
 # The seed sits in shared/ beside the repository (../shared when the repo is /work/main).
 DEFAULT_SEED = ROOT.parent / "shared" / "seed" / "000_33a22473882e79cc.txt"
@@ -300,9 +301,10 @@ class Tagger:
 
     def __init__(self, path: Path):
         from pipeline import tag
+        from pipeline.lexicon import build_lexicon, parse_lexicon
 
         self._tag = tag
-        self.lexicon = tag.build_lexicon(tag.parse_lexicon(path.read_text(encoding="utf-8"), str(path)))
+        self.lexicon = build_lexicon(parse_lexicon(path.read_text(encoding="utf-8"), str(path)))
 
     def tag(self, text: str) -> list[tuple[int, int, str]]:
         """Return (start, end, concept id) mentions, in text order."""
