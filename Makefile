@@ -21,6 +21,8 @@ ARGS ?=
 OPTS = --config '$(CONFIG)' --corpus '$(CORPUS)' --outputs '$(OUTPUTS)' $(ARGS)
 ST := $(OUTPUTS)/.stamps
 LEXICON := $(wildcard pipeline/lexicon/*.toml)
+# the extract stage is a package, and reads its PDFs in pipeline/isolation.py
+EXTRACT_CODE := $(wildcard pipeline/extract/*.py) pipeline/isolation.py
 # $(call stage,COMMAND): a stage exits 1 when some documents failed; the later
 # stages still run for the others, so only exit codes above 1 stop make.
 stage = @rc=0; $(PY) -m pipeline $(1) $(OPTS) || rc=$$?; test $$rc -le 1 && touch $@
@@ -48,7 +50,7 @@ $(ST)/corpus $(ST)/config-extract $(ST)/config-convert $(ST)/config-segment $(ST
 refresh: $(VENV)/.installed
 	@$(PY) -m pipeline stamps $(OPTS)
 
-$(ST)/extract: $(ST)/corpus $(ST)/config-extract pipeline/extract.py
+$(ST)/extract: $(ST)/corpus $(ST)/config-extract $(EXTRACT_CODE)
 	$(call stage,extract)
 $(ST)/convert: $(ST)/extract $(ST)/config-convert pipeline/convert.py
 	$(call stage,convert-docs)
@@ -65,7 +67,8 @@ extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline 
 
 # every prerequisite of the stage stamps above; `run` redoes what they would
 STAGES := extract convert segment tag graph report
-$(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) $(addprefix pipeline/,$(addsuffix .py,$(STAGES))) \
+$(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) $(EXTRACT_CODE) \
+		$(addprefix pipeline/,$(addsuffix .py,$(filter-out extract,$(STAGES)))) \
 		$(LEXICON) $(wildcard pipeline/report_assets/*)
 	$(call stage,run)
 	@touch $(addprefix $(ST)/,$(STAGES))

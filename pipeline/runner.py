@@ -3,7 +3,7 @@
 A document passes through the per-document stages in order (extract, convert,
 segment, tag, graph). Each stage's cache key for a document is the hash of the
 previous stage's key (for extract: the file's content hash), the stage's own
-source file, its config section and the data it reads (the dictionary, library
+source files, its config section and the data it reads (the dictionary, library
 versions). A document is redone by a stage only when that key changed or an
 output is missing; everything else is reported ``unchanged``. The corpus-level
 steps (the merged graph, the report) have keys of their own over every
@@ -134,10 +134,23 @@ class Manifest:
                 and stage in d.get("stages", {})]
 
 
+def stage_code_files(stage: str) -> list[str]:
+    """The source files of a stage, whose hashes are part of its cache key: its
+    module, or every module of its package (sorted); for extract also the
+    process isolation its PDFs are read in (pipeline/isolation.py)."""
+    module = importlib.import_module(f"pipeline.{stage}")
+    if not hasattr(module, "__path__"):  # a module, not a package
+        return [module.__file__]
+    folder = Path(module.__file__).parent
+    files = sorted(str(p) for p in folder.glob("*.py"))
+    if stage == "extract":
+        files.append(str(folder.parent / "isolation.py"))
+    return files
+
+
 def stage_fingerprint(stage: str, config) -> str:
     """What a stage's results depend on besides its input: its code, config and data."""
-    module = importlib.import_module(f"pipeline.{stage}")
-    parts = [stage, io.code_hash(module.__file__), config.section_hash(stage)]
+    parts = [stage, *map(io.code_hash, stage_code_files(stage)), config.section_hash(stage)]
     parts += [f"{lib}={_version(lib)}" for lib in STAGE_LIBRARIES[stage]]
     if stage == "extract":  # installing tesseract later must redo the pages that needed OCR
         parts.append(f"tesseract={shutil.which('tesseract')}")
@@ -474,7 +487,7 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
             save()
             saved = time.perf_counter()
 
-    from . import extract
+    from . import isolation
 
     # the child of each PDF forked by a small process, not by the workers that
     # hold jieba and spaCy; a Dask worker elsewhere forks its own children
@@ -482,7 +495,7 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
     reads_pdfs = any(plan[0][0] == "extract" and manifest.documents[d].get("suffix") == ".pdf"
                      for d, plan in plans.items())
     with _progress(ctx, len(plans), "documents") as bar, \
-            extract.pdf_forker(ctx.config.extract.engine, enabled=local and reads_pdfs):
+            isolation.pdf_forker(ctx.config.extract.engine, enabled=local and reads_pdfs):
         if meanwhile and executor is not None and plans:  # also beside a lone document, done here
             meanwhile()
         if executor is None or len(plans) <= 1:
@@ -525,7 +538,8 @@ def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str
     module = importlib.import_module(f"pipeline.{step}")
     from . import tag
 
-    parts = [step, upstream, io.code_hash(module.__file__), config.section_hash(step), tag.lexicon_hash(config)]
+    parts = [step, upstream, *map(io.code_hash, stage_code_files(step)), config.section_hash(step),
+             tag.lexicon_hash(config)]
     if step == "report":  # the page also inlines its assets and shows the candidate terms
         assets = sorted((Path(module.__file__).parent / "report_assets").glob("*"))
         parts += [io.code_hash(p) for p in assets if p.is_file()]
