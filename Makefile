@@ -27,6 +27,8 @@ LEXICON := $(wildcard pipeline/lexicon/*.toml)
 CHINESE := pipeline/chinese.py pipeline/language.py
 DICTIONARY := $(CHINESE) pipeline/lexicon/__init__.py $(LEXICON)
 SHARED := $(DICTIONARY) pipeline/sampling.py
+# the extract stage is a package, and reads its PDFs in pipeline/isolation.py
+EXTRACT_CODE := $(wildcard pipeline/extract/*.py) pipeline/isolation.py
 # $(call stage,COMMAND): a stage exits 1 when some documents failed; the later
 # stages still run for the others, so only exit codes above 1 stop make.
 stage = @rc=0; $(PY) -m pipeline $(1) $(OPTS) || rc=$$?; test $$rc -le 1 && touch $@
@@ -54,7 +56,7 @@ $(ST)/corpus $(ST)/config-extract $(ST)/config-convert $(ST)/config-segment $(ST
 refresh: $(VENV)/.installed
 	@$(PY) -m pipeline stamps $(OPTS)
 
-$(ST)/extract: $(ST)/corpus $(ST)/config-extract pipeline/extract.py
+$(ST)/extract: $(ST)/corpus $(ST)/config-extract $(EXTRACT_CODE)
 	$(call stage,extract)
 $(ST)/convert: $(ST)/extract $(ST)/config-convert pipeline/convert.py $(CHINESE)
 	$(call stage,convert-docs)
@@ -71,8 +73,8 @@ extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline 
 
 # every prerequisite of the stage stamps above; `run` redoes what they would
 STAGES := extract convert segment tag graph report
-$(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) $(addprefix pipeline/,$(addsuffix .py,$(STAGES))) \
-		$(SHARED) $(wildcard pipeline/report_assets/*)
+$(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) $(EXTRACT_CODE) \
+		$(addprefix pipeline/,$(addsuffix .py,$(filter-out extract,$(STAGES)))) $(SHARED) $(wildcard pipeline/report_assets/*)
 	$(call stage,run)
 	@touch $(addprefix $(ST)/,$(STAGES))
 

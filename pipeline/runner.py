@@ -3,7 +3,7 @@
 A document passes through the per-document stages in order (extract, convert,
 segment, tag, graph). Each stage's cache key for a document is the hash of the
 previous stage's key (for extract: the file's content hash), the stage's own
-source file, its config section and the data it reads (the dictionary, library
+source files, its config section and the data it reads (the dictionary, library
 versions). A document is redone by a stage only when that key changed or an
 output is missing; everything else is reported ``unchanged``. The corpus-level
 steps (the merged graph, the report) have keys of their own over every
@@ -45,7 +45,7 @@ STAGE_LIBRARIES = {"extract": ("pdfplumber", "pdfminer.six", "pypdfium2"), "conv
 # one another): their source is part of the stage's cache key, as its own is,
 # so editing the dictionary code redoes segment and tag. config, io and errors
 # are left out. tests/test_architecture.py checks this against the imports.
-SHARED_CODE = {"extract": (), "convert": ("chinese", "language"),
+SHARED_CODE = {"extract": ("isolation",), "convert": ("chinese", "language"),
                "segment": ("chinese", "language", "lexicon"), "tag": ("chinese", "language", "lexicon"),
                "graph": ("chinese", "language", "lexicon", "sampling"),
                "report": ("chinese", "language", "lexicon", "sampling")}
@@ -142,10 +142,20 @@ class Manifest:
                 and stage in d.get("stages", {})]
 
 
+def code_files(stage: str) -> list[str]:
+    """The source files whose hashes are part of a stage's cache key: its
+    module, or every module of its package (sorted), then the shared modules
+    it runs (:data:`SHARED_CODE`)."""
+    module = importlib.import_module(f"pipeline.{stage}")
+    files = [module.__file__]
+    if hasattr(module, "__path__"):  # a package
+        folder = Path(module.__file__).parent
+        files = sorted(str(p) for p in folder.glob("*.py"))
+    return files + [importlib.import_module(f"pipeline.{name}").__file__ for name in SHARED_CODE[stage]]
+
+
 def code_hashes(stage: str) -> list[str]:
-    """Hashes of a stage's source and of the shared modules it runs (:data:`SHARED_CODE`)."""
-    return [io.code_hash(importlib.import_module(f"pipeline.{name}").__file__)
-            for name in (stage, *SHARED_CODE[stage])]
+    return [io.code_hash(path) for path in code_files(stage)]
 
 
 def stage_fingerprint(stage: str, config) -> str:
@@ -487,7 +497,7 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
             save()
             saved = time.perf_counter()
 
-    from . import extract
+    from . import isolation
 
     # the child of each PDF forked by a small process, not by the workers that
     # hold jieba and spaCy; a Dask worker elsewhere forks its own children
@@ -495,7 +505,7 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
     reads_pdfs = any(plan[0][0] == "extract" and manifest.documents[d].get("suffix") == ".pdf"
                      for d, plan in plans.items())
     with _progress(ctx, len(plans), "documents") as bar, \
-            extract.pdf_forker(ctx.config.extract.engine, enabled=local and reads_pdfs):
+            isolation.pdf_forker(ctx.config.extract.engine, enabled=local and reads_pdfs):
         if meanwhile and executor is not None and plans:  # also beside a lone document, done here
             meanwhile()
         if executor is None or len(plans) <= 1:

@@ -100,6 +100,7 @@ def test_text_in_other_encodings_is_a_failed_document(data):
 # library upgrade that breaks an assumption fails here rather than changing text.
 
 from pipeline import extract  # noqa: E402
+from pipeline.extract import garbled  # noqa: E402
 from conftest import SAMPLES  # noqa: E402
 
 REAL_PDFS = [ROOT / "corpus/mic2025-hk.pdf", ROOT / "corpus/mic2025-brief-en.pdf"] + sorted(
@@ -234,7 +235,7 @@ def _garbled_plain(text):
     control = sum(1 for ch in solid if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") or ch == "\ufffd")
     if control > 0.1 * n:
         return "control, private-use or replacement characters: a font without a usable Unicode map"
-    odd = [ch for ch in solid if not extract._expected(ch)]
+    odd = [ch for ch in solid if not garbled._expected(ch)]
     if len(odd) > 0.3 * n:
         return f"text in an unexpected script ({unicodedata.name(odd[0], 'unknown').split()[0].title()})"
     return None

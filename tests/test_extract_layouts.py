@@ -12,7 +12,7 @@ import pytest
 
 import pdfgen
 from conftest import ROOT, SAMPLES, needs_samples
-from pipeline import extract
+from pipeline import extract, isolation
 from pipeline.config import load_config
 from pipeline.errors import DocumentError
 
@@ -134,40 +134,40 @@ def _parent(progress=None):
 def forker(request):
     """run_isolated's two ways to fork a PDF's child: from this process, or
     from a forker (the way a run forks them)."""
-    with extract.pdf_forker("pdfium", enabled=request.param == "by the forker"):
+    with isolation.pdf_forker("pdfium", enabled=request.param == "by the forker"):
         yield request.param
 
 
 def test_worker_over_its_time_budget_is_stopped(forker):
     started = time.monotonic()
     with pytest.raises(DocumentError, match="longer than its budget of 1 s"):
-        extract.run_isolated(_sleep, (60,), timeout=1, memory_mb=2048)
+        isolation.run_isolated(_sleep, (60,), timeout=1, memory_mb=2048)
     assert time.monotonic() - started < 30
 
 
 def test_worker_over_its_memory_cap_fails_the_document(forker):
     with pytest.raises(DocumentError, match="memory cap of 512 MB"):
-        extract.run_isolated(_allocate, (4096,), timeout=60, memory_mb=512)
-    assert extract.run_isolated(_allocate, (16,), timeout=60, memory_mb=2048) == 16 * 1024 * 1024
+        isolation.run_isolated(_allocate, (4096,), timeout=60, memory_mb=512)
+    assert isolation.run_isolated(_allocate, (16,), timeout=60, memory_mb=2048) == 16 * 1024 * 1024
 
 
 def test_worker_errors_come_back_as_document_errors(forker):
     with pytest.raises(DocumentError, match="not a readable PDF"):
-        extract.run_isolated(_fail, (), timeout=60, memory_mb=2048)
+        isolation.run_isolated(_fail, (), timeout=60, memory_mb=2048)
 
 
 def test_forker_forks_the_child_and_a_dead_forker_is_replaced(tmp_path):
     pdf = ROOT / "corpus" / "mic2025-brief-en.pdf"
     _, alone = run_extract(pdf, tmp_path / "alone")
-    with extract.pdf_forker("pdfium"):
-        forker_pid = extract.run_isolated(_parent, (), timeout=60, memory_mb=2048)
+    with isolation.pdf_forker("pdfium"):
+        forker_pid = isolation.run_isolated(_parent, (), timeout=60, memory_mb=2048)
         assert forker_pid != os.getpid()
         assert run_extract(pdf, tmp_path / "forked")[1] == alone
         os.kill(forker_pid, signal.SIGKILL)
         # the forker is gone (killed, perhaps not yet dead): the child is forked here, with the same result
-        assert extract.run_isolated(_parent, (), timeout=60, memory_mb=2048) == os.getpid()
+        assert isolation.run_isolated(_parent, (), timeout=60, memory_mb=2048) == os.getpid()
         assert run_extract(pdf, tmp_path / "after")[1] == alone
-    assert extract._FORKER is None
+    assert isolation._FORKER is None
 
 
 def test_without_room_for_a_forker_each_child_is_forked_here(monkeypatch):
@@ -177,10 +177,10 @@ def test_without_room_for_a_forker_each_child_is_forked_here(monkeypatch):
         raise OSError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", no_room)
-    with extract.pdf_forker("pdfium"):
-        assert extract._FORKER is None
+    with isolation.pdf_forker("pdfium"):
+        assert isolation._FORKER is None
         monkeypatch.setattr(os, "fork", fork)
-        assert extract.run_isolated(_parent, (), timeout=60, memory_mb=2048) == os.getpid()
+        assert isolation.run_isolated(_parent, (), timeout=60, memory_mb=2048) == os.getpid()
 
 
 def test_broken_pdf_with_a_huge_token_fails_within_its_budget(tmp_path):

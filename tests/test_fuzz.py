@@ -38,7 +38,7 @@ from conftest import ROOT
 from pipeline import chinese, extract, lexicon, segment, tag
 from pipeline.config import load_config
 from pipeline.errors import DocumentError
-from pipeline.extract_charset import COMMON_HANZI
+from pipeline.extract.charset import COMMON_HANZI
 
 FUZZING = bool(os.environ.get("FUZZ_EXAMPLES"))
 settings.register_profile("suite", max_examples=60, deadline=None, derandomize=True, database=None,

@@ -1,5 +1,5 @@
 """The commonest Chinese characters, Simplified and Traditional: data for
-:func:`pipeline.extract.read_text_file`, which tells GB18030 from Big5 by how
+:func:`pipeline.extract.textfile.read_text_file`, which tells GB18030 from Big5 by how
 much of a decoding is made of ordinary characters (a wrong decoding of either
 is a stream of rare ones).
 
