@@ -28,7 +28,6 @@ import html
 import io as _io
 import json
 import math
-import os
 import re
 import sys
 from pathlib import Path
@@ -372,68 +371,13 @@ def draw_figure(nodes: list[dict], edges: list[dict], pos: dict, *, fonts=("WenQ
         ax.set_xlim(left, right)
         ax.set_ylim(bottom, top_y)  # y grows downwards, as on the page
 
-    def save(fmt: str) -> bytes:
-        out = _io.BytesIO()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if fmt == "png":
-                fig.savefig(out, format="png", metadata={"Software": None})
-            else:
-                with matplotlib.rc_context({"svg.hashsalt": "policy-pipeline", "svg.fonttype": "path"}):
-                    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-        return out.getvalue()
-
-    svg_result = _in_child(save, "svg")  # a forked child draws the SVG while this process draws the PNG
-    try:
-        png = save("png")
-    finally:
-        svg = svg_result()  # collects the child, also when the PNG failed
-    return png, svg, warning
-
-
-def _in_child(function, *args):
-    """Start ``function(*args)`` in a forked child and return a callable that
-    waits for its result (or raises its exception). Where there is no fork,
-    the callable runs the function itself. For the two formats of the figure:
-    drawn one after the other, they held the report's other core idle for
-    about a quarter of a second."""
-    import pickle
-
-    if not hasattr(os, "fork"):
-        return lambda: function(*args)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        try:
-            os.close(read_fd)
-            io.close_inherited_locks()  # a killed command's lock must not live on in here
-            io.die_with_parent()
-            try:
-                reply = (True, function(*args))
-            except Exception as exc:
-                reply = (False, exc)
-            try:
-                blob = pickle.dumps(reply)
-            except Exception:  # an exception that does not pickle
-                blob = pickle.dumps((False, RuntimeError(f"{reply[1].__class__.__name__}: {reply[1]}")))
-            with open(write_fd, "wb") as f:
-                f.write(blob)
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-
-    def result():
-        with open(read_fd, "rb") as f:
-            blob = f.read()
-        os.waitpid(pid, 0)
-        if not blob:
-            raise RuntimeError("the child process drawing the figure ended without a result")
-        ok, value = pickle.loads(blob)
-        if not ok:
-            raise value
-        return value
-
-    return result
+    png, svg = _io.BytesIO(), _io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.savefig(png, format="png", metadata={"Software": None})
+        with matplotlib.rc_context({"svg.hashsalt": "policy-pipeline", "svg.fonttype": "path"}):
+            fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    return png.getvalue(), svg.getvalue(), warning
 
 
 # ---------------------------------------------------------------- page

@@ -211,23 +211,12 @@ def test_figure_without_a_cjk_font_is_drawn_and_names_the_package(built, tmp_pat
     assert "fonts-wqy-zenhei" in (out / "report" / "index.html").read_text(encoding="utf-8")
 
 
-def test_figure_drawn_in_a_child_is_the_figure_drawn_here(built, monkeypatch):
+def test_figure_is_drawn_in_both_formats_the_same_each_time(built):
     nodes, edges = report.graph_data(json.loads((built / "graph/cooccurrence.json").read_text(encoding="utf-8")))
     positions = report.layout(nodes, edges, seed=42)
-    forked = report.draw_figure(nodes, edges, positions)
-    monkeypatch.delattr(os, "fork")  # as on a platform without fork: both formats drawn here
-    assert report.draw_figure(nodes, edges, positions) == forked
-    assert forked[1].startswith(b"<?xml") and forked[0].startswith(b"\x89PNG")
-
-
-def _raise(message):
-    raise ValueError(message)
-
-
-def test_work_in_a_child_returns_its_result_or_raises_its_error():
-    assert report._in_child(os.getpid)() != os.getpid()
-    with pytest.raises(ValueError, match="in the child"):
-        report._in_child(_raise, "in the child")()
+    png, svg, warning = report.draw_figure(nodes, edges, positions)
+    assert png.startswith(b"\x89PNG") and svg.startswith(b"<?xml") and warning is None
+    assert report.draw_figure(nodes, edges, positions) == (png, svg, None)  # no date, no random ids
 
 
 def test_figure_uses_the_cjk_font_the_project_installs():
