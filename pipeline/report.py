@@ -8,7 +8,8 @@ interactive graph (zoom, pan, search in any script, filters, a 繁 / 简 / EN
 label switch, a node's neighbours and mentions in context, an edge's evidence
 sentences) and tables of documents, concepts and edges.
 
-Document text is untrusted. Tables are escaped with ``html.escape``; the data
+The page is ``report_assets/index.html.j2`` filled by Jinja2 (:func:`render`).
+Document text is untrusted. The template escapes every value; the data
 for the script is JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` and so
 on (:func:`embed_json`), so no text can close the script element; the script
 puts text into the page with ``textContent`` only; and the page's
@@ -23,12 +24,11 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import hashlib
-import html
 import io as _io
 import json
 import math
-import os
 import re
 import sys
 from pathlib import Path
@@ -273,8 +273,9 @@ def embed_json(data) -> str:
 # ---------------------------------------------------------------- static figure
 
 def load_libraries(fonts=()) -> None:
-    """Import what the report draws with and look its font up (about 0.7 s),
-    ahead of time: `run` calls this while its workers process documents."""
+    """Import what the report draws with, look its font up and read the page
+    template (about 0.7 s), ahead of time: `run` calls this while its workers
+    process documents."""
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.backends.backend_svg  # noqa: F401
     import matplotlib.collections  # noqa: F401
@@ -283,6 +284,7 @@ def load_libraries(fonts=()) -> None:
     import scipy.optimize  # noqa: F401  (networkx's kamada_kawai_layout)
 
     find_cjk_font(tuple(fonts))
+    _template()
 
 
 def find_cjk_font(families) -> str | None:
@@ -372,76 +374,21 @@ def draw_figure(nodes: list[dict], edges: list[dict], pos: dict, *, fonts=("WenQ
         ax.set_xlim(left, right)
         ax.set_ylim(bottom, top_y)  # y grows downwards, as on the page
 
-    def save(fmt: str) -> bytes:
-        out = _io.BytesIO()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if fmt == "png":
-                fig.savefig(out, format="png", metadata={"Software": None})
-            else:
-                with matplotlib.rc_context({"svg.hashsalt": "policy-pipeline", "svg.fonttype": "path"}):
-                    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-        return out.getvalue()
-
-    svg_result = _in_child(save, "svg")  # a forked child draws the SVG while this process draws the PNG
-    try:
-        png = save("png")
-    finally:
-        svg = svg_result()  # collects the child, also when the PNG failed
-    return png, svg, warning
-
-
-def _in_child(function, *args):
-    """Start ``function(*args)`` in a forked child and return a callable that
-    waits for its result (or raises its exception). Where there is no fork,
-    the callable runs the function itself. For the two formats of the figure:
-    drawn one after the other, they held the report's other core idle for
-    about a quarter of a second."""
-    import pickle
-
-    if not hasattr(os, "fork"):
-        return lambda: function(*args)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        try:
-            os.close(read_fd)
-            io.close_inherited_locks()  # a killed command's lock must not live on in here
-            io.die_with_parent()
-            try:
-                reply = (True, function(*args))
-            except Exception as exc:
-                reply = (False, exc)
-            try:
-                blob = pickle.dumps(reply)
-            except Exception:  # an exception that does not pickle
-                blob = pickle.dumps((False, RuntimeError(f"{reply[1].__class__.__name__}: {reply[1]}")))
-            with open(write_fd, "wb") as f:
-                f.write(blob)
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-
-    def result():
-        with open(read_fd, "rb") as f:
-            blob = f.read()
-        os.waitpid(pid, 0)
-        if not blob:
-            raise RuntimeError("the child process drawing the figure ended without a result")
-        ok, value = pickle.loads(blob)
-        if not ok:
-            raise value
-        return value
-
-    return result
+    png, svg = _io.BytesIO(), _io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.savefig(png, format="png", metadata={"Software": None})
+        with matplotlib.rc_context({"svg.hashsalt": "policy-pipeline", "svg.fonttype": "path"}):
+            fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+    return png.getvalue(), svg.getvalue(), warning
 
 
 # ---------------------------------------------------------------- page
 
 def _asset(name: str) -> str:
     text = (ASSETS / name).read_text(encoding="utf-8")
-    if re.search(r"</script|<!--", text, re.I):
-        raise ValueError(f"{ASSETS / name}: contains '</script' or '<!--' and cannot be inlined")
+    if re.search(r"</script|</style|<!--", text, re.I):
+        raise ValueError(f"{ASSETS / name}: contains '</script', '</style' or '<!--' and cannot be inlined")
     return text
 
 
@@ -449,18 +396,16 @@ def _csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
 
 
-def _cell(value, cls: str = "") -> str:
-    attr = f' class="{cls}"' if cls else ""
-    return f"<td{attr}>{html.escape(str(value))}</td>"
+@functools.lru_cache(maxsize=1)
+def _template():
+    """The page template, ``report_assets/index.html.j2``: autoescaped, and a
+    missing value is an error rather than an empty string."""
+    import jinja2
 
-
-def _table(headers: list[str], rows: list[list], numeric=(), row_classes=None) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    classes = row_classes or [""] * len(rows)
-    body = "\n".join((f'<tr class="{cls}">' if cls else "<tr>")
-                     + "".join(_cell(v, "num" if i in numeric else "") for i, v in enumerate(row)) + "</tr>"
-                     for row, cls in zip(rows, classes))
-    return f'<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>'
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ASSETS), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    return env.get_template("index.html.j2")
 
 
 def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str, top_n: int = 30,
@@ -474,12 +419,12 @@ def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str,
     >>> "<b>" in page, "&lt;b&gt;" in page
     (False, True)
     """
-    e = html.escape
+    from markupsafe import Markup
+
     nodes = [{**{k: "" for k in NODE_ATTRS}, **n} for n in nodes]
     edges = [{**{k: "" for k in EDGE_ATTRS}, "evidence": [], **ed} for ed in edges]
     positions = positions or {}
     kwic_data = kwic_data or {}
-    label_of = {n["id"]: n["label_zh_hant"] or n["id"] for n in nodes}
     data = {
         "labels": LABEL_KEYS[labels],
         "measures": [m for m in MEASURES if any(isinstance(ed.get(m), (int, float)) for ed in edges)] or ["weight"],
@@ -492,121 +437,29 @@ def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str,
     app, library = _asset("app.js"), _asset("cytoscape.min.js")
     csp = (f"default-src 'none'; script-src {_csp_hash(library)} {_csp_hash(app)}; style-src 'unsafe-inline'; "
            "img-src data:")
-
     doc_rows = document_rows(documents)
-    failed = sum(r["status"] == "failed" for r in doc_rows)
-    documents_table = _table(["document", "script", "language", "pages", "engine", "OCR pages", "status", "reason"],
-                             [[r["id"], r["script"], r["language"], r["pages"], r["engine"], r["ocr_pages"],
-                               r["status"], r["reason"]] for r in doc_rows], numeric={3},
-                             row_classes=["failed" if r["status"] == "failed" else "" for r in doc_rows])
-    top = sorted(nodes, key=lambda n: (-_number(n["frequency"]), n["id"]))[:top_n]
-    concepts_table = _table(["id", "繁", "简", "EN", "category", "mentions", "documents", "degree", "pagerank",
-                             "community"],
-                            [[n["id"], n["label_zh_hant"], n["label_zh_hans"], n["label_en"], n["category"],
-                              n["frequency"], n["doc_frequency"], n["degree"], n["pagerank"], n["community"]]
-                             for n in top], numeric={5, 6, 7, 8, 9})
-    edge_rows = []
-    for ed in sorted(edges, key=lambda x: (-_number(x["weight"]), x["source"], x["target"]))[:top_n]:
-        evidence = "".join(f"<li><small>{e(str(ev['doc']))} p.{e(str(ev['page']))} s.{e(str(ev['sentence']))}"
-                           f"</small> {e(str(ev['snippet']))}</li>" for ev in ed["evidence"][:3])
-        edge_rows.append(f"<tr><td>{e(label_of[ed['source']])} — {e(label_of[ed['target']])}<br>"
-                         f"<small>{e(ed['source'])} — {e(ed['target'])}</small></td>{_cell(ed['weight'], 'num')}"
-                         f"{_cell(ed['doc_frequency'], 'num')}{_cell(ed['npmi'], 'num')}"
-                         f"{_cell(ed['evidence_count'], 'num')}<td><ul>{evidence}</ul></td></tr>")
-    edges_table = ("<table>\n<thead><tr><th>pair</th><th>weight</th><th>documents</th><th>NPMI</th>"
-                   "<th>co-occurrences</th><th>evidence (first 3)</th></tr></thead>\n<tbody>\n"
-                   + "\n".join(edge_rows) + "\n</tbody>\n</table>")
-    if never_found:
-        never_table = _table(["id", "繁", "简", "EN", "category", "parent"],
-                             [[c["id"], c["zh_hant"], c["zh_hans"], c["en"], c["category"], c["parent"]]
-                              for c in never_found])
-    else:
-        never_table = "<p>Every concept of the dictionary was found at least once.</p>"
-    if candidates is None:
-        candidates_html = (f"<p class=\"placeholder\">No candidate list yet: <code>{e(candidates_name)}</code> is not "
-                           "in the outputs. Discovering candidate new terms (frequent words that no dictionary "
-                           "concept covers) is planned; when the pipeline writes that file, its first rows show "
-                           "here.</p>")
-    else:
-        header, rows = candidates
-        shown = rows[:top_n]
-        candidates_html = (f"<p>The first {len(shown)} of {len(rows)} rows of <code>{e(candidates_name)}</code>.</p>"
-                           + _table(header, shown))
-    if figure_svg:
-        svg = figure_svg.decode("utf-8")
-        svg = svg[svg.find("<svg"):]  # drop the XML declaration and doctype: this is inline SVG
-        figure_html = f'<div class="figure">{svg}</div>'
-    else:
-        figure_html = "<p>No figure.</p>"
-    if figure_warning:
-        figure_html = f'<p class="warning">Warning: {e(figure_warning)}.</p>' + figure_html
-    summary = (f"{len(nodes)} concepts, {len(edges)} co-occurrence edges, {len(doc_rows)} documents"
-               + (f" ({failed} failed)" if failed else "") + ".")
-    return f"""<!DOCTYPE html>
-<html lang="zh-Hant"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)}</title>
-<style>{_asset("report.css")}</style></head><body>
-<h1>{e(title)}</h1>
-<p>{e(summary)} Everything on this page is inside this one file; it needs no network.</p>
-<nav><a href="#explore">graph</a> · <a href="#documents">documents</a> · <a href="#concepts">top concepts</a> ·
-<a href="#edges">top edges</a> · <a href="#never-found">concepts never found</a> ·
-<a href="#candidates">candidate new terms</a> · <a href="#figure">static figure</a></nav>
-<section id="explore">
-<h2>Concept graph</h2>
-<noscript><p>The interactive graph needs JavaScript; the tables and the static figure below do not.</p></noscript>
-<div id="explorer">
-<div id="controls">
-<label for="search">Search (繁, 简, EN or id)</label>
-<input id="search" type="search" autocomplete="off" placeholder="四基, 智能制造, robots ...">
-<ul id="search-results"></ul>
-<fieldset id="script-switch"><legend>Labels</legend>
-<label><input type="radio" name="script" value="label_zh_hant" id="script-zh_hant"> 繁</label>
-<label><input type="radio" name="script" value="label_zh_hans" id="script-zh_hans"> 简</label>
-<label><input type="radio" name="script" value="label_en" id="script-en"> EN</label>
-</fieldset>
-<label for="colour-by">Colour by</label>
-<select id="colour-by"><option value="community">community</option><option value="category">category</option></select>
-<label for="edge-measure">Edge width by</label>
-<select id="edge-measure"></select>
-<label for="min-weight">Minimum weight: <output id="min-weight-value">1</output></label>
-<input id="min-weight" type="range" min="1" max="1" value="1" step="1">
-<fieldset id="filter-category"><legend>Categories</legend></fieldset>
-<fieldset id="filter-community"><legend>Communities</legend></fieldset>
-<button id="reset" type="button">Reset view</button>
-</div>
-<div id="cy" role="img" aria-label="interactive concept co-occurrence graph"></div>
-<div id="details"><p class="hint">Click a concept for its neighbours and its mentions in context, or a line
-for the sentences where the two concepts occur together. Scroll to zoom, drag to pan.</p></div>
-</div>
-<p><small>Node size: mentions. Mentions in context: at most {kwic_limit} per concept are kept in this page, taken in
-turn from each document; all mentions are in <code>tags/</code>. Evidence: the sentences kept per edge
-(<code>graph.max_evidence</code>); the count of all co-occurrences is shown beside them.</small></p>
-</section>
-<section id="documents"><h2>Documents</h2>
-{documents_table}</section>
-<section id="concepts"><h2>Top concepts</h2>
-<p>The {len(top)} most mentioned of {len(nodes)} concepts.</p>
-{concepts_table}</section>
-<section id="edges"><h2>Top edges</h2>
-<p>The {len(edge_rows)} heaviest of {len(edges)} edges; weight is the number of windows holding both concepts.</p>
-{edges_table}</section>
-<section id="never-found"><h2>Concepts never found</h2>
-<p>{len(never_found)} concepts of the dictionary have no mention in any document.</p>
-{never_table}</section>
-<section id="candidates"><h2>Candidate new terms</h2>
-{candidates_html}</section>
-<section id="figure"><h2>Static figure</h2>
-<p>The same layout for papers and slides: <a href="graph.svg">graph.svg</a> (vector) and
-<a href="graph.png">graph.png</a> beside this page. Colour: community; labels: the {FIGURE_LABELS} most mentioned
-concepts.</p>
-{figure_html}</section>
-<script type="application/json" id="report-data">{embed_json(data)}</script>
-<script>{library}</script>
-<script>{app}</script>
-</body></html>
-"""
+    svg = figure_svg.decode("utf-8")
+    svg = svg[svg.find("<svg"):] if svg else ""  # drop the XML declaration and doctype: this is inline SVG
+    if candidates is not None:
+        candidates = {"header": candidates[0], "shown": candidates[1][:top_n], "total": len(candidates[1])}
+    return _template().render(
+        # Markup (not escaped) only where the text is safe by construction:
+        # the policy is our own text and base64 hashes (escaping would turn its
+        # quotes into entities); the style and the two scripts are the
+        # project's files, refused by _asset if they could end their element,
+        # and escaping would change what the CSP hashes cover; the data is
+        # embed_json's, with < > & already written as \u003c and so on; the
+        # SVG is matplotlib's XML, whose writer escapes every text and comment
+        csp=Markup(csp), style=Markup(_asset("report.css")), library=Markup(library), app=Markup(app),
+        data_json=Markup(embed_json(data)), figure_svg=Markup(svg),
+        # everything else, document text above all, is escaped by the template
+        title=title, documents=doc_rows, failed=sum(r["status"] == "failed" for r in doc_rows),
+        concept_count=len(nodes), edge_count=len(edges), kwic_limit=kwic_limit,
+        top_concepts=sorted(nodes, key=lambda n: (-_number(n["frequency"]), n["id"]))[:top_n],
+        top_edges=sorted(edges, key=lambda x: (-_number(x["weight"]), x["source"], x["target"]))[:top_n],
+        label_of={n["id"]: n["label_zh_hant"] or n["id"] for n in nodes}, never_found=list(never_found),
+        candidates=candidates, candidates_name=candidates_name, figure_warning=figure_warning,
+        figure_labels=FIGURE_LABELS)
 
 
 # ---------------------------------------------------------------- I/O

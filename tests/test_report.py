@@ -4,14 +4,15 @@ page in a real headless Chromium (Debian's /usr/bin/chromium, driven by
 Playwright, which downloads no browser), including a hostile document."""
 
 import hashlib
-import html
 import json
 import os
 import re
 import shutil
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
+import markupsafe
 import pytest
 
 from conftest import ROOT, run_cli
@@ -115,8 +116,57 @@ def test_render_escapes_everything_from_documents():
     documents = {evil: {"status": "failed", "reason": evil}}
     page = report.render(nodes, edges, documents, title="t", candidates=(["term", evil], [[evil, "1"]]))
     assert evil not in page and "甲</script>" not in page
-    assert page.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") >= 3  # documents, evidence, candidates
+    assert page.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") >= 3  # documents, evidence, candidates
     assert page_data(page)["edges"][0]["evidence"][0]["snippet"] == "甲</script>乙" + evil
+
+
+HOSTILE_TEXT = ["<script>alert(1)</script>", '"onerror="alert(2)', "</textarea><img src=x onerror=alert(3)>",
+                "'><svg onload=alert(4)>", "&lt;script&gt;"]
+
+
+class _Markup(HTMLParser):
+    """The page's elements and attribute names, in order (not their text)."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.found = []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, sorted(name for name, _ in attrs)))
+
+    def handle_endtag(self, tag):
+        self.found.append(("/" + tag, []))
+
+
+def _render_with_text(text: str) -> str:
+    """A page with ``text`` in every place where a document, the dictionary or
+    the candidates file can put text."""
+    nodes = [{"id": "a" + text, "label_zh_hant": text, "label_zh_hans": text, "label_en": text, "category": text,
+              "frequency": 2}, {"id": "b", "label_zh_hant": "乙", "frequency": 1}]
+    edges = [{"source": "a" + text, "target": "b", "weight": 1,
+              "evidence": [{"doc": text, "page": text, "sentence": 0, "snippet": text}]}]
+    documents = {"a" + text: {"status": "failed", "reason": text},
+                 "b" + text: {"status": "ok", "stages": {"extract": {"pages": 1, "engine": text, "ocr_pages": [text]},
+                                                          "convert": {"script": text, "language": text}}}}
+    never = [{"id": text, "zh_hant": text, "zh_hans": text, "en": text, "category": text, "parent": text}]
+    return report.render(nodes, edges, documents, title=text, never_found=never, candidates=([text], [[text]]),
+                         candidates_name=text, figure_warning=text, kwic_data={"a" + text: {"total": 1, "items": [
+                             {"doc": text, "page": 1, "left": text, "surface": text, "right": text}]}})
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_hostile_text_is_escaped_in_every_place_of_the_page(text):
+    page = _render_with_text(text)
+    assert text not in page
+    # the same elements and attributes as a page with harmless text: nothing was injected
+    assert _Markup(page).found == _Markup(_render_with_text("x")).found
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;") \
+        .replace("'", "&#39;")
+    assert f"<title>{escaped}</title>" in page and f"<h1>{escaped}</h1>" in page
+    assert f'<tr class="failed"><td>a{escaped}</td>' in page  # a document id
+    assert page.count(escaped) >= 20  # the tables, the warning, the candidates file's name
+    assert page_data(page)["nodes"][0]["label_en"] == text  # the script's data keeps the text as it is
 
 
 def test_vendored_library_is_the_recorded_one():
@@ -161,7 +211,7 @@ def test_report_of_the_bundled_corpus(built):
 
     with open(built / "candidates.csv", encoding="utf-8") as handle:
         first = next(csv.DictReader(handle))
-    assert "No candidate list yet" not in page and html.escape(first["term"]) in page
+    assert "No candidate list yet" not in page and str(markupsafe.escape(first["term"])) in page
     # the static figure, in both formats, beside the page and inline
     assert (built / "report" / "graph.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     svg = (built / "report" / "graph.svg").read_text(encoding="utf-8")
@@ -212,23 +262,12 @@ def test_figure_without_a_cjk_font_is_drawn_and_names_the_package(built, tmp_pat
     assert "fonts-wqy-zenhei" in (out / "report" / "index.html").read_text(encoding="utf-8")
 
 
-def test_figure_drawn_in_a_child_is_the_figure_drawn_here(built, monkeypatch):
+def test_figure_is_drawn_in_both_formats_the_same_each_time(built):
     nodes, edges = report.graph_data(json.loads((built / "graph/cooccurrence.json").read_text(encoding="utf-8")))
     positions = report.layout(nodes, edges, seed=42)
-    forked = report.draw_figure(nodes, edges, positions)
-    monkeypatch.delattr(os, "fork")  # as on a platform without fork: both formats drawn here
-    assert report.draw_figure(nodes, edges, positions) == forked
-    assert forked[1].startswith(b"<?xml") and forked[0].startswith(b"\x89PNG")
-
-
-def _raise(message):
-    raise ValueError(message)
-
-
-def test_work_in_a_child_returns_its_result_or_raises_its_error():
-    assert report._in_child(os.getpid)() != os.getpid()
-    with pytest.raises(ValueError, match="in the child"):
-        report._in_child(_raise, "in the child")()
+    png, svg, warning = report.draw_figure(nodes, edges, positions)
+    assert png.startswith(b"\x89PNG") and svg.startswith(b"<?xml") and warning is None
+    assert report.draw_figure(nodes, edges, positions) == (png, svg, None)  # no date, no random ids
 
 
 def test_figure_uses_the_cjk_font_the_project_installs():
