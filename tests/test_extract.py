@@ -201,10 +201,15 @@ def test_dedupe_chars_matches_the_plain_grid_search(seed):
 
 
 def test_normalize_chars_table_maps_each_character_as_before():
+    """As before, except that the CJK Radicals Supplement now goes to its equivalent unified ideographs."""
     import unicodedata
+
+    from pipeline.extract.radicals import EQUIVALENT_UNIFIED_IDEOGRAPH
 
     def plain(ch, fullwidth_to_ascii):
         code = ord(ch)
+        if code in EQUIVALENT_UNIFIED_IDEOGRAPH:
+            return chr(EQUIVALENT_UNIFIED_IDEOGRAPH[code])
         if 0x2E80 <= code <= 0x2FDF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F:
             return unicodedata.normalize("NFKC", ch)
         if fullwidth_to_ascii and (0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A):
@@ -216,6 +221,28 @@ def test_normalize_chars_table_maps_each_character_as_before():
     for fullwidth_to_ascii in (True, False):
         expected = "".join(plain(ch, fullwidth_to_ascii) for ch in every)
         assert normalize_chars(every, fullwidth_to_ascii=fullwidth_to_ascii) == expected
+
+
+@pytest.mark.parametrize("radical, unified", [
+    ("⻅⻆⻄⻓", "见角西长"),  # Radicals Supplement: not in NFKC, from EquivalentUnifiedIdeograph.txt
+    ("⺟⻳", "母龟"),  # the two of the block that NFKC maps, to the same
+    ("⼯⼈⼒", "工人力"),  # Kangxi radicals, as NFKC maps them
+    ("\uf900\ufa5c\U0002f800", "豈臭丽"),  # compatibility ideographs
+    ("\u2e80\u2e9a", "\u2e80\u2e9a"),  # no equivalent (or unassigned): kept
+])
+def test_radicals_and_compatibility_ideographs_become_unified(radical, unified):
+    assert normalize_chars(radical) == unified
+
+
+def test_radicals_table_agrees_with_nfkc_where_nfkc_maps():
+    import unicodedata
+
+    from pipeline.extract.radicals import EQUIVALENT_UNIFIED_IDEOGRAPH
+
+    for code, target in EQUIVALENT_UNIFIED_IDEOGRAPH.items():
+        assert 0x2E80 <= code <= 0x2FDF
+        nfkc = unicodedata.normalize("NFKC", chr(code))
+        assert nfkc in (chr(code), chr(target))
 
 
 def _garbled_plain(text):

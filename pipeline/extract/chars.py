@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
 
+from .radicals import EQUIVALENT_UNIFIED_IDEOGRAPH
+
 # CJK ideographs, kana, CJK punctuation and full-width forms: no space between them.
 CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
                  r"\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]")
@@ -60,12 +62,15 @@ class Page:
 
 
 def normalize_chars(text: str, *, fullwidth_to_ascii: bool = True) -> str:
-    """Map Kangxi radicals and CJK compatibility ideographs to unified
-    characters, and (optionally) full-width Latin letters and digits to ASCII.
-    CJK punctuation such as ，。（）is kept.
+    """Map CJK radicals (Kangxi Radicals and the Radicals Supplement) and CJK
+    compatibility ideographs to unified characters, and (optionally)
+    full-width Latin letters and digits to ASCII. CJK punctuation such as
+    ，。（）is kept.
 
     >>> normalize_chars("⼯業 ２０２５ Ｏｐｔｉｍｉｚａｔｉｏｎ，")
     '工業 2025 Optimization，'
+    >>> normalize_chars("⻅⻆⻄⻓ \uf900")
+    '见角西长 豈'
     """
     return text.translate(_normalize_table(fullwidth_to_ascii))
 
@@ -75,9 +80,15 @@ def _normalize_table(fullwidth_to_ascii: bool) -> dict[int, str]:
     """The str.translate table of :func:`normalize_chars`: each character is
     mapped on its own, so one table lookup per character does it."""
     table = {}
+    # NFKC maps the Kangxi radicals and the compatibility ideographs, but only
+    # two of the Radicals Supplement: Unicode's Equivalent_Unified_Ideograph
+    # property maps the rest (a radical without an equivalent stays)
     for low, high in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)):
         for code in range(low, high + 1):
-            table[code] = unicodedata.normalize("NFKC", chr(code))
+            if code in EQUIVALENT_UNIFIED_IDEOGRAPH:
+                table[code] = chr(EQUIVALENT_UNIFIED_IDEOGRAPH[code])
+            elif (nfkc := unicodedata.normalize("NFKC", chr(code))) != chr(code):
+                table[code] = nfkc
     if fullwidth_to_ascii:
         for low, high in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)):
             for code in range(low, high + 1):
