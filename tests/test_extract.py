@@ -40,6 +40,62 @@ def test_paragraph_continues_across_a_page_break():
     assert text[starts[1]:].startswith("在第二頁")
 
 
+def _lines(rows, x0=50, right=500, top=100, pitch=18, size=12):
+    """Lines of one page from (text, end x or None for full, extra space before) rows."""
+    lines, y = [], top
+    for text, end, before in rows:
+        y += before
+        lines.append((text, x0, right if end is None else end, y))
+        y += pitch
+    return lines
+
+
+def test_gap_relative_to_the_page_pitch_separates_paragraphs():
+    # a single-spaced page (pitch 16) and a double-spaced one (pitch 30): the same extra 8 pt
+    # is a paragraph break only where it is large against the page's own pitch
+    single = page(_lines([("第一段第一行文字文字", None, 0), ("第一段第二行，文字", None, 0), ("繼續寫完。", None, 0),
+                          ("第二段第一行文字", None, 8), ("第二段寫完。", None, 0)], pitch=16))
+    double = page(_lines([("第三段第一行文字文字", None, 0), ("第三段第二行，文字", None, 0), ("繼續寫，", None, 0),
+                          ("第三段第一行文字", None, 8), ("第三段寫完。", None, 0)], pitch=30))
+    text, _, _ = clean_pages([single])
+    assert text.split("\n\n") == ["第一段第一行文字文字第一段第二行，文字繼續寫完。", "第二段第一行文字第二段寫完。"]
+    text, _, _ = clean_pages([double])
+    assert len(text.split("\n\n")) == 1
+
+
+def test_ragged_english_lines_stay_in_their_paragraph():
+    # ragged right: a line ends where the next word would not fit, well before the margin
+    rows = [("China has been the world's largest", 430), ("manufacturer by output since 2010 and", 470),
+            ("accounts for roughly a fifth of global", 455), ("manufacturing output.", 200),
+            ("Yet much of that output is low-margin", 440), ("assembly.", 110)]
+    lines = [(text, 50, end, 100 + 16 * k + (10 if k == 4 else 0)) for k, (text, end) in enumerate(rows)]
+    text, _, _ = clean_pages([page(lines)])
+    assert text.split("\n\n") == [
+        "China has been the world's largest manufacturer by output since 2010 and accounts for roughly a fifth "
+        "of global manufacturing output.", "Yet much of that output is low-margin assembly."]
+
+
+@pytest.mark.parametrize("last, first, joined", [
+    ("頁底的一行寫滿了，沒有句號", "下一頁接著寫完。", True),  # full, no sentence end, not indented: continues
+    ("頁底的一行寫滿了，也寫完了。", "下一頁接著再寫。", True),  # a sentence end alone is no paragraph end
+    ("頁底的一行寫滿了，也寫完了。", "（三）新的一項。", False),  # a sentence end and a new item
+    ("頁底的一行寫滿了，也寫完了：", "1.新的一項。", False),
+])
+def test_page_break_in_a_document_without_indents(last, first, joined):
+    one = page(_lines([("這一段寫在第一頁上，第一行寫滿了", None, 0), (last, None, 0)], top=690))
+    two = page(_lines([(first, 200, 0), ("另一段從這裡開始，寫了一行。", 250, 12)], top=60))
+    text, _, _ = clean_pages([one, two])
+    paragraphs = text.split("\n\n")
+    assert (len(paragraphs) == 2) == joined and paragraphs[-1] == "另一段從這裡開始，寫了一行。"
+
+
+def test_short_last_line_before_a_page_break_ends_the_paragraph():
+    one = page(_lines([("這一段寫在第一頁上，第一行寫滿了", None, 0), ("短短的末行。", 130, 0)], top=690))
+    two = page(_lines([("下一段在新的一頁開始，寫滿了一行", None, 0), ("寫完。", 100, 0)], top=60))
+    text, _, _ = clean_pages([one, two])
+    assert text.split("\n\n") == ["這一段寫在第一頁上，第一行寫滿了短短的末行。", "下一段在新的一頁開始，寫滿了一行寫完。"]
+
+
 def test_normalize_chars():
     assert normalize_chars("⼯業⾰新 ２０２５ ＡＢｃ，。（）") == "工業革新 2025 ABc，。（）"
     assert normalize_chars("ＡＢ", fullwidth_to_ascii=False) == "ＡＢ"
@@ -201,7 +257,8 @@ def test_dedupe_chars_matches_the_plain_grid_search(seed):
 
 
 def test_normalize_chars_table_maps_each_character_as_before():
-    """As before, except that the CJK Radicals Supplement now goes to its equivalent unified ideographs."""
+    """As before, except that the CJK Radicals Supplement now goes to its equivalent unified
+    ideographs, and Latin ligatures (U+FB00-FB06) to their letters."""
     import unicodedata
 
     from pipeline.extract.radicals import EQUIVALENT_UNIFIED_IDEOGRAPH
@@ -210,7 +267,7 @@ def test_normalize_chars_table_maps_each_character_as_before():
         code = ord(ch)
         if code in EQUIVALENT_UNIFIED_IDEOGRAPH:
             return chr(EQUIVALENT_UNIFIED_IDEOGRAPH[code])
-        if 0x2E80 <= code <= 0x2FDF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F:
+        if 0x2E80 <= code <= 0x2FDF or 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F or 0xFB00 <= code <= 0xFB06:
             return unicodedata.normalize("NFKC", ch)
         if fullwidth_to_ascii and (0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A):
             return chr(code - 0xFEE0)
@@ -229,6 +286,7 @@ def test_normalize_chars_table_maps_each_character_as_before():
     ("⼯⼈⼒", "工人力"),  # Kangxi radicals, as NFKC maps them
     ("\uf900\ufa5c\U0002f800", "豈臭丽"),  # compatibility ideographs
     ("\u2e80\u2e9a", "\u2e80\u2e9a"),  # no equivalent (or unassigned): kept
+    ("ﬁve ﬂagship oﬀicial", "five flagship official"),  # Latin ligatures, as pdfplumber reads Chromium's PDFs
 ])
 def test_radicals_and_compatibility_ideographs_become_unified(radical, unified):
     assert normalize_chars(radical) == unified

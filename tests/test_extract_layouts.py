@@ -3,6 +3,8 @@
 third-party samples, and the worker's time and memory budget."""
 
 import os
+import shutil
+import sys
 import re
 import signal
 import time
@@ -207,3 +209,45 @@ def test_ocr_can_be_switched_off(tmp_path):
     with pytest.raises(DocumentError, match="no extractable text in 1 page"):
         run_extract(scan, tmp_path / "out", "extract.ocr=false")
 
+
+
+# --------------------------------------------------------------------------- other producers
+
+sys.path.insert(0, str(ROOT / "tools"))
+import paragraph_eval  # noqa: E402  (tools/paragraph_eval.py: the held-out producers and layouts)
+
+
+def _small(which: str, layout: str, blocks: int) -> dict:
+    doc = next(d for d in paragraph_eval.documents(which) if d["layout"] == layout)
+    return dict(doc, blocks=doc["blocks"][:blocks])
+
+
+@pytest.mark.parametrize("which, layout", [
+    ("tuning", "zh-gap"), ("tuning", "en-gap"), ("tuning", "zh-smallgap"),
+    pytest.param("heldout", "zh-gap", marks=pytest.mark.skipif(not shutil.which("chromium"), reason="no chromium")),
+    pytest.param("heldout", "en-indent", marks=pytest.mark.skipif(not shutil.which("chromium"), reason="no chromium")),
+])
+def test_paragraphs_of_other_producers(tmp_path, which, layout):
+    """Platypus and Chromium PDFs (not reportlab's canvas): gaps without indents, ragged
+    English, a last line ending at the margin, numbered items, a page break inside a paragraph."""
+    doc = _small(which, layout, 16)
+    pdf = tmp_path / "doc.pdf"
+    paragraph_eval.PRODUCERS[doc["producer"]](doc, pdf)
+    record, text = run_extract(pdf, tmp_path / "out")
+    assert record["pages"] >= 2
+    gold = [extract.normalize_chars(text) for _, text in doc["blocks"]]
+    assert paragraph_eval.paragraph_f1(text.split("\n\n"), gold) == 1.0
+
+
+@pytest.mark.parametrize("engine", extract.ENGINES)
+def test_radicals_supplement_in_the_text_layer_become_unified_ideographs(tmp_path, engine):
+    from reportlab.pdfgen import canvas
+
+    pdfgen._fonts()
+    pdf = tmp_path / "radicals.pdf"
+    c = canvas.Canvas(str(pdf), invariant=1)
+    c.setFont(pdfgen.CJK_FONT, 12)
+    c.drawString(72, 700, "从不同⻆度看⻅⻄部地区⻓期发展的⼯业基础。")  # Radicals Supplement and Kangxi radicals
+    c.save()
+    record, text = run_extract(pdf, tmp_path / "out", f"extract.engine={engine}")
+    assert text.strip() == "从不同角度看见西部地区长期发展的工业基础。"

@@ -63,7 +63,8 @@ class Page:
 
 def normalize_chars(text: str, *, fullwidth_to_ascii: bool = True) -> str:
     """Map CJK radicals (Kangxi Radicals and the Radicals Supplement) and CJK
-    compatibility ideographs to unified characters, and (optionally)
+    compatibility ideographs to unified characters, Latin ligatures (ﬁ) to
+    their letters, and (optionally)
     full-width Latin letters and digits to ASCII. CJK punctuation such as
     ，。（）is kept.
 
@@ -83,7 +84,8 @@ def _normalize_table(fullwidth_to_ascii: bool) -> dict[int, str]:
     # NFKC maps the Kangxi radicals and the compatibility ideographs, but only
     # two of the Radicals Supplement: Unicode's Equivalent_Unified_Ideograph
     # property maps the rest (a radical without an equivalent stays)
-    for low, high in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)):
+    # Latin ligatures (ﬁ ﬂ ﬀ, U+FB00-FB06), which some engines read as one character, too
+    for low, high in ((0x2E80, 0x2FDF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F), (0xFB00, 0xFB06)):
         for code in range(low, high + 1):
             if code in EQUIVALENT_UNIFIED_IDEOGRAPH:
                 table[code] = chr(EQUIVALENT_UNIFIED_IDEOGRAPH[code])

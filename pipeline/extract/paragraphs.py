@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .chars import CJK_JOIN, Line, Page, normalize_chars
+from .chars import CJK, CJK_JOIN, Line, Page, normalize_chars
 
 PAGE_NUMBER = re.compile(
     r"""^(?:
@@ -77,6 +77,75 @@ def _repeated_margins(pages: list[Page], header_band: float, footer_band: float)
     return {key for key, count in seen.items() if count >= threshold and key}
 
 
+# the end of a sentence or of a lead-in to a list, closing quotes and brackets allowed after it
+SENTENCE_END = re.compile(r"[。！？!?.:：;；][」』”’）)\]】〕》\"']*$")
+# the first unbreakable piece of a line: opening brackets, one CJK character or a run of
+# Latin letters and digits, and the punctuation that may not start a line (a typesetter
+# moves the whole piece down when it does not fit)
+FIRST_PIECE = re.compile(r"[（(《「『“‘〔【\[]*(?:[A-Za-z0-9%.,\-]+|.)[，。、；：？！）》」』〕】”’,.;:?!)\]]*")
+
+
+def _line_pitches(body: list[tuple[int, Line]]):
+    """A function (page number, line height) -> the line pitch inside a paragraph on that page:
+    the distance between the bottoms (the baselines, give or take the font's descent) of
+    consecutive lines of that height.
+
+    The page's own pitch is the lower quartile of its steps, not the median: on a page of
+    one- and two-line items most steps cross a paragraph gap. A page with fewer than three
+    steps of that height uses the whole document's; a height without steps the nearest
+    height's within 2.5 pt, else the document's overall pitch.
+    """
+    steps: dict[tuple[int, int], list[float]] = {}
+    for (pa, a), (pb, b) in zip(body, body[1:]):
+        # a step smaller than the line's own height is not one line below another (table cells, marks)
+        if (pa == pb and b.bottom - a.bottom >= 1.05 * (a.bottom - a.top)
+                and round(a.bottom - a.top) == round(b.bottom - b.top)):
+            steps.setdefault((pa, round(a.bottom - a.top)), []).append(b.bottom - a.bottom)
+    by_height: dict[int, list[float]] = {}
+    for (_, height), values in steps.items():
+        by_height.setdefault(height, []).extend(values)
+
+    def quartile(values):
+        return sorted(values)[len(values) // 4]
+
+    document = {h: quartile(v) for h, v in by_height.items() if len(v) >= 2}
+    overall = quartile([v for values in by_height.values() for v in values]) if by_height else 0.0
+
+    def pitch(number: int, height: float) -> float:
+        values = steps.get((number, round(height)), ())
+        if len(values) >= 3:
+            return quartile(values)
+        near = min(document, key=lambda h: abs(h - height), default=None)
+        return document[near] if near is not None and abs(near - height) <= 2.5 else overall
+
+    return pitch
+
+
+def _ended_short(prev: Line, line: Line, right: float, size: float) -> bool:
+    """Did ``prev`` stop short on purpose: would the first word of ``line`` (for
+    CJK its first character, with the punctuation that may not start a line)
+    have fitted between the end of ``prev`` and the column's right edge ``right``?
+    A typesetter fills every line of a paragraph but the last, ragged or justified.
+
+    >>> _ended_short(Line("之一。", 0, 30, 0, 10), Line("我们", 0, 20, 12, 22), 100, 10)
+    True
+    >>> _ended_short(Line("the big", 0, 85, 0, 10), Line("manufacturers of", 0, 80, 12, 22), 100, 10)
+    False
+    """
+    text = line.text.strip()
+    if not text:
+        return False
+    room = right - prev.x1
+    if CJK.search(text):
+        # CJK glyphs are one em wide, Latin letters and digits about half of one
+        piece = FIRST_PIECE.match(text).group()
+        need = sum(0.55 if ch.isascii() else 1.0 for ch in piece) * min(size, line.bottom - line.top)
+    else:
+        word = text.split()[0]
+        need = (len(word) + 1) * (line.x1 - line.x0) / len(text)  # the word and a space, at this line's mean width
+    return room > need + 0.25 * size
+
+
 def clean_pages(pages: list[Page], *, header_band: float = 0.1, footer_band: float = 0.1,
                 fullwidth_to_ascii: bool = True) -> tuple[str, list[int], list[tuple[int, int]]]:
     """Positioned lines of each page -> (text, page_starts, paragraphs).
@@ -128,16 +197,7 @@ def clean_pages(pages: list[Page], *, header_band: float = 0.1, footer_band: flo
         return cache[key]
 
     _, body_right = margins(size)
-    # the usual gap between lines of one paragraph, per line height: the lower
-    # quartile of the gaps between consecutive lines of that height (most such
-    # gaps are inside paragraphs); a clearly larger gap separates paragraphs
-    gaps: dict[int, list[float]] = {}
-    for (pa, a), (pb, b) in zip(body, body[1:]):
-        if pa == pb and b.top > a.bottom - 1 and round(a.bottom - a.top) == round(b.bottom - b.top):
-            gaps.setdefault(round(a.bottom - a.top), []).append(b.top - a.bottom)
-    line_gaps = {h: sorted(v)[len(v) // 4] for h, v in gaps.items() if len(v) >= 2}
-    everything = sorted(g for values in gaps.values() for g in values)
-    default_gap = everything[len(everything) // 4] if everything else 0.0
+    pitch = _line_pitches(body)
 
     paragraphs: list[list[tuple[int, str]]] = []
     previous = None  # (page number, line, is heading)
@@ -152,23 +212,31 @@ def clean_pages(pages: list[Page], *, header_band: float = 0.1, footer_band: flo
             starts = True
         else:
             prev_number, prev_line, prev_heading = previous
-            gap = line.top - prev_line.bottom if prev_number == number else 0.0
             prev_height = prev_line.bottom - prev_line.top
-            prev_full = prev_line.x1 >= margins(prev_height)[1] - 2 * size
-            # the line gap of this height, or of the nearest height within 2.5 pt
-            near = min(line_gaps, key=lambda h: abs(h - prev_height), default=None)
-            line_gap = line_gaps[near] if near is not None and abs(near - prev_height) <= 2.5 else default_gap
-            if (heading and not prev_heading and prev_full and prev_number == number and abs(prev_height - height) < 1
-                    and gap <= line_gap + 0.6 * min(size, height)):
+            # a line in larger print (a heading) sits in the body's column: its right edge is at least the body's
+            prev_right = max(margins(prev_height)[1], body_right) if prev_height > size else margins(prev_height)[1]
+            prev_full = prev_line.x1 >= prev_right - 2 * size
+            prev_text = prev_line.text.strip()
+            # a gap: the step from the previous line clearly larger than the page's own line pitch
+            # (by 0.4 of the text size, or by 0.3 of the pitch on a widely spaced page)
+            line_pitch = pitch(number, prev_height)
+            gapped = prev_number == number and (
+                line.bottom - prev_line.bottom > line_pitch + max(0.4 * min(size, height), 0.3 * line_pitch))
+            if heading and not prev_heading and prev_full and not gapped and abs(prev_height - height) < 1:
                 heading = False  # the last line of a paragraph in large print, not a heading
             if indented and prev_full and not heading and (
-                    abs(line.x0 - prev_line.x0) < 1 or LIST_ITEM.match(prev_line.text.strip())):
+                    abs(line.x0 - prev_line.x0) < 1 or LIST_ITEM.match(prev_text)):
                 indented = False  # hanging indent: the continuation of a numbered item
             if heading or prev_heading:
                 # a heading is its own paragraph; a long one may wrap onto a second line
-                starts = not (heading and prev_heading and prev_number == number and gap < 0.8 * height)
+                starts = not (heading and prev_heading and prev_number == number
+                              and line.top - prev_line.bottom < 0.8 * height)
             else:
-                starts = indented or gap > line_gap + 0.6 * min(size, height) or not prev_full
+                starts = indented or gapped or _ended_short(prev_line, line, prev_right, size)
+                if prev_number != number and not starts:
+                    # across a page break there is no gap to see: a full last line ending a
+                    # sentence and a new numbered item at the top of the next page
+                    starts = SENTENCE_END.search(prev_text) is not None and bool(LIST_ITEM.match(line.text.strip()))
         if starts:
             paragraphs.append([])
         paragraphs[-1].append((number, text.lstrip("\u3000 ")))
