@@ -133,9 +133,9 @@ def _read_input(name: str) -> str:
 
 
 def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int:
-    from . import report as report_stage
+    from . import isolation, report as report_stage
     from .lexicon import load_lexicon
-    from .runner import Manifest, SideProcess, corpus_key, open_executor, run_documents, run_stage
+    from .runner import Manifest, corpus_key, open_executor, run_documents, run_stage
 
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
@@ -143,7 +143,7 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     new_failures = []
     # started once there is work for workers: imports the report's libraries
     # while they run (on the core they leave), then draws the report
-    report_side = SideProcess(report_stage.load_libraries, ctx.config.report.figure_fonts)
+    report_side = isolation.SideProcess(report_stage.load_libraries, ctx.config.report.figure_fonts)
     with io.OutputsLock(ctx.outputs), contextlib.closing(report_side):
         io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)

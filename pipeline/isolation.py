@@ -1,32 +1,230 @@
-"""Process isolation: run a function in a forked child with a wall-clock
-budget and an address-space cap (:func:`run_isolated`), and the forker
-that forks those children from a small process (:func:`pdf_forker`).
+"""Process isolation: the one place that starts processes.
+
+Domain code calls :func:`run_isolated` to run a risky call (reading one PDF)
+in a child process with a time budget and a memory cap; the runner calls
+:func:`open_pool` for the per-document worker pool and :class:`SideProcess`
+for the report, whose libraries load while the workers run. All are the
+standard library (``concurrent.futures``, ``multiprocessing`` processes and
+pipes) around ``os.fork``:
+
+- the PDF's child is forked with ``os.fork`` rather than started as a
+  ``multiprocessing.Process``, because a Dask worker is a daemonic process,
+  and multiprocessing refuses children to those;
+- the child leads its own process group, so a budget kill also ends what it
+  started (tesseract);
+- its address space is capped with ``RLIMIT_AS`` on top of what the worker
+  already holds, so a worker that has loaded jieba and spaCy gives each PDF
+  the same room.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import gc
+import multiprocessing
 import os
+import signal
+import sys
 import time
+import pickle
+from multiprocessing import reduction
+from multiprocessing.connection import Connection, Pipe
 
 from . import io
 from .errors import DocumentError
 
 
-def _worker(send, function, args, memory_mb):
-    """The child's side: cap the address space, run, send ("ok"|"failed", value)."""
+def open_pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
+    """A pool of ``jobs`` workers forked from this process, so that they
+    inherit what it has loaded (jieba, spaCy, the dictionary); each worker
+    closes its copy of the outputs lock and dies with this process."""
+    fork = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=fork, initializer=_init_worker)
+
+
+def _init_worker() -> None:
+    # a worker holding a copy of the lock would keep it after a killed run
+    io.close_inherited_locks()
+    io.die_with_parent()
+
+
+class SideProcess:
+    """A process beside the workers. :meth:`start` forks it, and it runs
+    ``first(*args)`` at once (importing the report's libraries while the
+    workers run); :meth:`call` then runs functions in it, one at a time, or
+    in this process when it was never started or has died. A multiprocessing
+    Process and Pipe, not a pool: a pool runs a thread in this process, and
+    the workers and each PDF's child are forked after it."""
+
+    def __init__(self, first, *args):
+        self._first, self._args = first, args
+        self._process = self._pipe = None
+
+    def start(self) -> None:
+        if "fork" not in multiprocessing.get_all_start_methods():  # Windows: calls run in this process
+            return
+        context = multiprocessing.get_context("fork")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_side_loop, args=(child, self._first, self._args), daemon=True)
+        self._process.start()
+        child.close()
+
+    def call(self, function, *args):
+        """``function(*args)``: its result, or its exception raised here."""
+        if self._process is None:
+            return function(*args)
+        try:
+            self._pipe.send((function, args))
+            ok, value = self._pipe.recv()
+        except (OSError, EOFError):  # it died (killed, out of memory): do it here
+            return function(*args)
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        if self._process is None:
+            return
+        with contextlib.suppress(OSError):
+            self._pipe.send(None)
+        self._pipe.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+def _side_loop(pipe, first, args) -> None:
+    _init_worker()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to handle; it ends this process
+    with contextlib.suppress(Exception):  # only a head start: a failure shows again where it matters
+        first(*args)
+    while True:
+        try:
+            job = pipe.recv()
+        except EOFError:  # the command has ended
+            return
+        if job is None:
+            return
+        function, args = job
+        try:
+            reply = (True, function(*args))
+        except Exception as exc:
+            reply = (False, exc)
+        try:
+            pipe.send(reply)
+        except Exception:  # an exception that does not pickle
+            pipe.send((False, RuntimeError(f"{reply[1].__class__.__name__}: {reply[1]}")))
+
+
+def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
+    """``function(*args, progress=...)`` in a forked child with a wall-clock
+    budget of ``timeout`` seconds and ``memory_mb`` MB more address space than
+    the child starts with; returns its result. Its :class:`DocumentError`, a
+    child over its budget or its memory cap, and a child that dies all come
+    back as a DocumentError. The child calls ``progress(seconds)`` to extend
+    its budget (an OCR page). The forker (:func:`forker`) forks the child
+    when one runs; else, or when it cannot, this process does."""
+    if not hasattr(os, "fork"):  # Windows: no isolation, same results
+        return function(*args, progress=None)
+    if _FORKER is not None:
+        try:
+            return _wait_for_child(function, args, timeout, memory_mb, _FORKER)
+        except _ForkerGone:
+            pass
+    return _wait_for_child(function, args, timeout, memory_mb, None)
+
+
+class _ForkerGone(Exception):
+    """The forker started no child (it has ended, or its fork failed)."""
+
+
+def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
+    receive, send = Pipe(duplex=False)
+    own = forker is None  # the child is ours to reap
+    pid = None
+    try:
+        if own:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    receive.close()
+                    _child(send, function, args, memory_mb)
+                finally:
+                    os._exit(0)
+        else:
+            connection, lock = forker
+            try:
+                with lock:  # the workers share the connection: one job and its descriptor at a time
+                    connection.send((function, args, memory_mb))
+                    reduction.send_handle(connection, send.fileno(), 0)
+            except (OSError, ValueError, AttributeError, TypeError, pickle.PicklingError):
+                raise _ForkerGone() from None
+    finally:
+        send.close()
+    budget, deadline = timeout, time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DocumentError(f"reading the PDF took longer than its budget of {budget:g} s "
+                                    f"(extract.timeout_seconds); stopped")
+            if not receive.poll(min(remaining, 1.0)):
+                continue
+            try:
+                kind, value = receive.recv()
+            except EOFError:  # closed without a result: killed, by the kernel or by the cap
+                if pid is None:
+                    raise _ForkerGone() from None
+                how = "without a result"
+                if own:
+                    _, status = os.waitpid(pid, 0)
+                    how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else \
+                        f"exit code {os.WEXITSTATUS(status)}"
+                    pid = None
+                raise DocumentError(f"the worker reading the PDF died ({how}); most likely it went over the "
+                                    f"memory cap of {memory_mb} MB (extract.memory_mb)") from None
+            if kind == "pid":
+                pid = value
+            elif kind == "extend":
+                deadline += value
+                budget += value
+            elif kind == "ok":
+                return value
+            else:
+                raise DocumentError(value)
+    finally:
+        receive.close()
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)  # the child and whatever it started (tesseract)
+            if own:
+                os.waitpid(pid, 0)
+
+
+def _child(send, function, args, memory_mb: int) -> None:
+    """The child's side: hold nothing of the parent's, cap the address space,
+    say its pid, run, send ("ok" | "failed", value)."""
+    # The collector must not walk the heap inherited from the worker (jieba,
+    # spaCy): touching those objects copies their memory pages into the child.
+    gc.freeze()
+    os.setpgid(0, 0)  # a group of its own: the budget kill reaches its children
+    # an inherited descriptor (the outputs lock) must not outlive a killed parent
+    os.closerange(3, send.fileno())
+    os.closerange(send.fileno() + 1, 1 << 16)
+    io.die_with_parent()
+    send.send(("pid", os.getpid()))
     try:
         import resource
 
-        # on top of what the process already holds: a pool worker that has
-        # loaded jieba and spaCy (several hundred MB) gives each PDF the same room
         limit = memory_mb * 1024 * 1024 + _address_space()
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     except (ImportError, ValueError, OSError):
-        pass  # no address-space limit on this platform; the timeout still applies
+        pass  # no address-space limit on this platform; the time budget still applies
     try:
-        result = ("ok", function(*args, progress=lambda seconds: send(("extend", seconds))))
+        result = ("ok", function(*args, progress=lambda seconds: send.send(("extend", seconds))))
     except DocumentError as exc:
         result = ("failed", str(exc))
     except MemoryError:
@@ -36,9 +234,95 @@ def _worker(send, function, args, memory_mb):
         message = str(exc).splitlines()[0] if str(exc) else ""
         result = ("failed", f"internal error in extract: {exc.__class__.__name__}: {message}"[:500])
     try:
-        send(result)
+        send.send(result)
     except MemoryError:
-        send(("failed", f"the result did not fit in the memory cap of {memory_mb} MB (extract.memory_mb)"))
+        send.send(("failed", f"the result did not fit in the memory cap of {memory_mb} MB (extract.memory_mb)"))
+
+
+_FORKER = None  # (connection, lock) to the forker while one runs
+
+
+def has_forker() -> bool:
+    return _FORKER is not None
+
+
+@contextlib.contextmanager
+def forker(prepare=None, *args):
+    """While the block runs, a small process forked now, before this process
+    loads jieba and spaCy, forks the child of each PDF (:func:`run_isolated`)
+    for this process and for the pool workers forked from it later. It first
+    runs ``prepare(*args)`` (importing the PDF libraries).
+
+    Why: forking a 30 MB process instead of a 250 MB worker saves about 10 ms
+    per PDF, 6-8% of a 40-PDF run with the pdfium engine (docs/performance.md).
+    multiprocessing's forkserver would be the library for this, but a pool
+    worker cannot use a forkserver its parent started (its pid is not the
+    worker's child). Without fork, or when it fails, each child is forked by
+    its asker.
+    """
+    global _FORKER
+    if _FORKER is not None or not hasattr(os, "fork"):
+        yield
+        return
+    ours, theirs = Pipe()  # duplex: a Unix socket pair, which can carry descriptors
+    try:
+        pid = os.fork()
+    except OSError:  # no room for another process
+        ours.close(), theirs.close()
+        yield
+        return
+    if pid == 0:
+        try:
+            ours.close()
+            _serve(theirs, prepare, args)
+        finally:
+            os._exit(0)
+    theirs.close()
+    _FORKER = (ours, multiprocessing.get_context("fork").Lock())
+    try:
+        yield
+    finally:
+        _FORKER = None
+        ours.close()
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)  # it holds no work: each child reports to its asker
+            os.waitpid(pid, 0)
+
+
+def _serve(connection, prepare, args) -> None:
+    """The forker: for each job (and the write end of its asker's pipe), fork
+    a child that runs it (:func:`_child`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the command, which ends this process
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps its children
+    keep = connection.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+    io.HELD_LOCKS.clear()
+    io.die_with_parent()
+    if prepare is not None:
+        with contextlib.suppress(Exception):  # a library that fails to import fails in the child, reported
+            prepare(*args)
+    while True:
+        try:
+            function, args, memory_mb = connection.recv()
+            fd = reduction.recv_handle(connection)
+        except (EOFError, OSError):  # every asker has closed its end
+            return
+        except Exception:  # a job that does not unpickle here: its asker sees its pipe closed and forks it
+            continue
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1  # the pipe closed with no pid on it tells the asker to fork the child itself
+        if pid == 0:
+            try:
+                connection.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # subprocess (tesseract) needs its exit status
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                _child(Connection(fd, readable=False), function, args, memory_mb)
+            finally:
+                os._exit(0)
+        os.close(fd)
 
 
 def _address_space() -> int:
@@ -48,256 +332,3 @@ def _address_space() -> int:
             return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
-
-
-def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
-    """Call ``function(*args, progress=...)`` in a forked child process with a
-    wall-clock budget and an address-space cap; its DocumentError comes back
-    as one, and so does a child over its budget or its memory cap.
-    ``progress(seconds)`` called by the child extends the budget.
-
-    The child is forked by the forker (:func:`pdf_forker`) when this process
-    or the one it was forked from started one, else here. A plain fork (not
-    multiprocessing), so that it also works inside daemonic pool workers,
-    which multiprocessing does not let have children.
-    """
-    if not hasattr(os, "fork"):  # no fork (Windows): no isolation, same results
-        return function(*args, progress=None)
-    if _FORKER is not None:
-        try:
-            return _wait_for_child(function, args, timeout, memory_mb, forker=_FORKER)
-        except _ForkerGone:
-            pass  # fork here instead
-    return _wait_for_child(function, args, timeout, memory_mb, forker=None)
-
-
-class _ForkerGone(Exception):
-    """The forker did not start a child (it has ended, or its fork failed)."""
-
-
-def _wait_for_child(function, args, timeout, memory_mb, forker):
-    import pickle
-    import select
-    import signal
-    import socket
-    import struct
-
-    read_fd, write_fd = os.pipe()
-    pid, own = None, forker is None  # own: a child of this process, which must reap it
-    try:
-        if own:
-            pid = os.fork()
-            if pid == 0:
-                try:
-                    os.close(read_fd)
-                    _child(write_fd, (function, args, memory_mb))
-                finally:
-                    os._exit(0)
-        else:
-            try:
-                job = pickle.dumps((function, args, memory_mb), protocol=pickle.HIGHEST_PROTOCOL)
-                socket.send_fds(forker, [job], [write_fd])
-            except (OSError, pickle.PicklingError, AttributeError, TypeError):
-                raise _ForkerGone() from None
-    finally:
-        os.close(write_fd)
-    budget, deadline = timeout, time.monotonic() + timeout
-    buffer, finished = bytearray(), False
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise DocumentError(f"reading the PDF took longer than its budget of {budget:g} s "
-                                    f"(extract.timeout_seconds); stopped")
-            ready, _, _ = select.select([read_fd], [], [], min(remaining, 1.0))
-            if not ready:
-                continue
-            chunk = os.read(read_fd, 1 << 20)
-            if not chunk:
-                finished = True
-                if not own and pid is None:
-                    raise _ForkerGone()
-                how = "without a result"
-                if own:
-                    _, status = os.waitpid(pid, 0)
-                    pid = None
-                    how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else \
-                        f"exit code {os.WEXITSTATUS(status)}"
-                raise DocumentError(f"the worker reading the PDF died ({how}); most likely it went over the "
-                                    f"memory cap of {memory_mb} MB (extract.memory_mb)")
-            buffer += chunk
-            while len(buffer) >= 8 and len(buffer) >= 8 + struct.unpack("<Q", buffer[:8])[0]:
-                size = struct.unpack("<Q", buffer[:8])[0]
-                kind, value = pickle.loads(bytes(buffer[8:8 + size]))
-                del buffer[:8 + size]
-                if kind == "pid":
-                    pid = value
-                elif kind == "extend":
-                    deadline += value
-                    budget += value
-                else:
-                    finished = True
-                    if kind == "ok":
-                        return value
-                    raise DocumentError(value)
-    finally:
-        os.close(read_fd)
-        if own and pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
-        elif pid and not finished:  # the forker's child, still at work: over its budget, or we were interrupted
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
-def _child(write_fd: int, job) -> None:
-    """The forked child of one PDF: hold nothing of its parent's, say its pid,
-    run the job ((function, args, memory_mb), or those pickled) and send the
-    result. Never returns normally; the caller exits."""
-    import gc
-    import pickle
-    import struct
-
-    # the collector must not walk the heap inherited from the worker
-    # (jieba, spaCy, the dictionary): collections in the child took
-    # about a second per 40 PDFs, and touching those objects copies
-    # their memory pages into the child
-    gc.freeze()
-    # hold nothing of the parent's: an inherited descriptor (the outputs
-    # lock) must not outlive a killed parent; and die with the parent
-    os.closerange(3, write_fd)
-    os.closerange(write_fd + 1, 1 << 16)
-    io.die_with_parent()
-
-    def send(message):
-        blob = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(struct.pack("<Q", len(blob)) + blob)
-        while view:
-            view = view[os.write(write_fd, view):]
-
-    send(("pid", os.getpid()))
-    try:
-        function, args, memory_mb = pickle.loads(job) if isinstance(job, bytes) else job
-    except Exception as exc:
-        send(("failed", f"internal error in extract: cannot start the PDF's worker: {exc.__class__.__name__}: {exc}"))
-        return
-    _worker(send, function, args, memory_mb)
-
-
-# ---------------------------------------------------------------- the forker
-
-_FORKER = None  # this process's end of the socket to the forker, when one runs
-
-
-@contextlib.contextmanager
-def pdf_forker(engine: str, enabled: bool = True):
-    """Run a forker for as long as the block runs: a small process, forked
-    from this one before it loads anything big, that forks the child of each
-    PDF (:func:`run_isolated`) for this process and for the pool workers
-    forked from it later.
-
-    Why: forking a worker that has loaded jieba, spaCy and the dictionary
-    (250 MB) and reading a PDF in the child cost about 30 ms more per PDF
-    than doing the same from a 30 MB process (page tables to copy, pages
-    copied on write, a bigger address space to tear down). The forker also
-    imports the PDF libraries itself, while this process loads the rest.
-
-    Where fork or descriptor passing is missing it does nothing, and so it
-    does when the forker fails: the children are forked here, as before.
-    """
-    import signal
-    import socket
-
-    global _FORKER
-    if not enabled or _FORKER is not None or not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
-        yield
-        return
-    try:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    except OSError:
-        yield
-        return
-    try:
-        pid = os.fork()
-    except OSError:  # no room for another process: each child is forked by its asker
-        ours.close(), theirs.close()
-        yield
-        return
-    if pid == 0:
-        try:
-            ours.close()
-            _serve(theirs, engine)
-        finally:
-            os._exit(0)
-    theirs.close()
-    _FORKER = ours
-    try:
-        yield
-    finally:
-        _FORKER = None
-        ours.close()
-        try:
-            os.kill(pid, signal.SIGKILL)  # it holds no work of its own: each PDF's child reports to its asker
-            os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-
-
-def _serve(sock, engine: str) -> None:
-    """The forker: for each job on ``sock`` (pickled bytes and the write end
-    of the asker's pipe), fork a child that runs it (:func:`_child`)."""
-    import signal
-    import socket
-
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the command, which ends this process
-    keep = sock.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, 1 << 16)
-    io.HELD_LOCKS.clear()
-    io.die_with_parent()
-    try:  # the PDF libraries, once, for every child it forks
-        import pypdfium2  # noqa: F401
-
-        if engine == "pdfplumber":
-            import pdfplumber  # noqa: F401
-    except ImportError:
-        pass
-    while True:
-        try:
-            job, fds, _, _ = socket.recv_fds(sock, 1 << 20, 1)
-        except InterruptedError:
-            continue
-        if not job and not fds:  # every asker has closed its end
-            return
-        _reap()
-        if not fds:
-            continue
-        try:
-            pid = os.fork()
-        except OSError:
-            pid = -1  # closing the pipe with no pid in it tells the asker to fork the child itself
-        if pid == 0:
-            try:
-                sock.close()
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                _child(fds[0], job)
-            finally:
-                os._exit(0)
-        os.close(fds[0])
-
-
-def _reap() -> None:
-    """Collect the forker's children that have ended."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return

@@ -20,18 +20,16 @@ import contextlib
 import functools
 import gc
 import importlib
-import multiprocessing
 import os
 import re
 import shutil
-import signal
 import sys
 import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, io
+from . import __version__, io, isolation
 from .errors import DocumentError, UsageError
 
 STAGE_ORDER = ("extract", "convert", "segment", "tag", "graph")
@@ -244,11 +242,7 @@ def open_executor(ctx: Context):
         with client:
             yield client.get_executor()
     elif ctx.jobs > 1:
-        # forked workers inherit what preload() loaded in this process (the
-        # default start method is no longer fork from Python 3.14 on)
-        fork = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-        with concurrent.futures.ProcessPoolExecutor(max_workers=ctx.jobs, mp_context=fork,
-                                                    initializer=_init_worker) as pool:
+        with isolation.open_pool(ctx.jobs) as pool:  # forked: they inherit what preload() loaded here
             yield pool
     else:
         yield None
@@ -256,9 +250,9 @@ def open_executor(ctx: Context):
 
 def preload(stages, config) -> None:
     """Load, in this process, what the stages load on their first document
-    (spaCy, jieba's dictionary, OpenCC, networkx, and the PDF libraries
-    unless a forker imports them: about 1.8 s), just before a local pool forks its workers: they inherit it
-    instead of each loading it again (2.2 s of CPU per worker before)."""
+    (spaCy, jieba's dictionary, OpenCC, networkx, the PDF libraries), just
+    before a local pool forks its workers: they inherit it instead of each
+    loading it again."""
     for stage in stages:
         module = importlib.import_module(f"pipeline.{stage}")
         # a failure here is met again by the workers, on each document, and reported there
@@ -266,81 +260,6 @@ def preload(stages, config) -> None:
             if hasattr(module, "preload"):
                 module.preload(config)
     gc.freeze()  # long-lived: kept out of the collector's walks, in this process and in every worker
-
-
-class SideProcess:
-    """A process beside the workers. :meth:`start` forks it, and it runs
-    ``first(*args)`` at once (such as importing the report's libraries);
-    :meth:`call` then runs functions in it, one at a time, or in this process
-    when it was never started or has died. A pipe and no thread, so that the
-    pool's workers can still be forked safely after it."""
-
-    def __init__(self, first, *args):
-        self._first, self._args = first, args
-        self._process = self._pipe = None
-
-    def start(self) -> None:
-        if "fork" not in multiprocessing.get_all_start_methods():  # Windows: calls run in this process
-            return
-        context = multiprocessing.get_context("fork")
-        self._pipe, child = context.Pipe()
-        self._process = context.Process(target=_side_loop, args=(child, self._first, self._args), daemon=True)
-        self._process.start()
-        child.close()
-
-    def call(self, function, *args):
-        """``function(*args)``: its result, or its exception raised here."""
-        if self._process is None:
-            return function(*args)
-        try:
-            self._pipe.send((function, args))
-            ok, value = self._pipe.recv()
-        except (OSError, EOFError):  # it died (killed, out of memory): do it here
-            return function(*args)
-        if not ok:
-            raise value
-        return value
-
-    def close(self) -> None:
-        if self._process is None:
-            return
-        with contextlib.suppress(OSError):
-            self._pipe.send(None)
-        self._pipe.close()
-        self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
-
-
-def _side_loop(pipe, first, args) -> None:
-    _init_worker()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to handle; it ends this process
-    with contextlib.suppress(Exception):  # only a head start: a failure shows again where it matters
-        first(*args)
-    while True:
-        try:
-            job = pipe.recv()
-        except EOFError:  # the command has ended
-            return
-        if job is None:
-            return
-        function, args = job
-        try:
-            reply = (True, function(*args))
-        except Exception as exc:
-            reply = (False, exc)
-        try:
-            pipe.send(reply)
-        except Exception:  # an exception that does not pickle
-            pipe.send((False, RuntimeError(f"{reply[1].__class__.__name__}: {reply[1]}")))
-
-
-def _init_worker() -> None:
-    """A local pool worker: hold no copy of the outputs lock, and die with the
-    command (a killed run must not leave workers writing into outputs/)."""
-    io.close_inherited_locks()
-    io.die_with_parent()
 
 
 def _work_entry(ctx: Context, manifest: Manifest, doc_id: str) -> dict:
@@ -481,7 +400,8 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
     turn. ``save()`` is called every ``every`` seconds, so that a long run
     killed midway keeps what it finished. With an executor, ``meanwhile()``
     is called when there is work, before the workers start; it must return
-    at once (:meth:`SideProcess.start` does). Returns each stage's counts."""
+    at once (:meth:`isolation.SideProcess.start` does). Returns each stage's
+    counts."""
     sync_corpus(ctx, manifest)
     plans = _plan(ctx, stages, manifest)
     counts = {stage: {"stage": stage, "redone": 0, "failed": 0, "failed_ids": [], "warnings": []}
@@ -497,15 +417,15 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
             save()
             saved = time.perf_counter()
 
-    from . import isolation
+    from . import extract
 
-    # the child of each PDF forked by a small process, not by the workers that
-    # hold jieba and spaCy; a Dask worker elsewhere forks its own children
+    # each PDF's child forked by a small process, not by the workers that hold
+    # jieba and spaCy; a Dask worker elsewhere forks its own children
     local = executor is None or isinstance(executor, concurrent.futures.ProcessPoolExecutor)
     reads_pdfs = any(plan[0][0] == "extract" and manifest.documents[d].get("suffix") == ".pdf"
                      for d, plan in plans.items())
     with _progress(ctx, len(plans), "documents") as bar, \
-            isolation.pdf_forker(ctx.config.extract.engine, enabled=local and reads_pdfs):
+            isolation.forker(extract.preload, ctx.config) if local and reads_pdfs else contextlib.nullcontext():
         if meanwhile and executor is not None and plans:  # also beside a lone document, done here
             meanwhile()
         if executor is None or len(plans) <= 1:

@@ -2,11 +2,9 @@
 (tests/pdfgen.py), on an image-only rendering through OCR, on the real
 third-party samples, and the worker's time and memory budget."""
 
-import os
 import shutil
 import sys
 import re
-import signal
 import time
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 import pdfgen
 from conftest import ROOT, SAMPLES, needs_samples
-from pipeline import extract, isolation
+from pipeline import extract
 from pipeline.config import load_config
 from pipeline.errors import DocumentError
 
@@ -110,79 +108,6 @@ def test_issue_67_double_spaced_paragraphs_are_joined(tmp_path):
     _, text = run_extract(SAMPLES / "pdf/issue-67-example.pdf", tmp_path / "out")
     assert "并承担个别和连带的法律责任。" in text
     assert "(会计主管人员)钱扣明声明" in text
-
-
-# --------------------------------------------------------------------------- isolation
-
-
-def _sleep(seconds, progress=None):
-    time.sleep(seconds)
-    return "slept"
-
-
-def _allocate(megabytes, progress=None):
-    return len(bytearray(megabytes * 1024 * 1024))
-
-
-def _fail(progress=None):
-    raise DocumentError("not a readable PDF (test)")
-
-
-def _parent(progress=None):
-    return os.getppid()
-
-
-@pytest.fixture(params=["forked here", "by the forker"])
-def forker(request):
-    """run_isolated's two ways to fork a PDF's child: from this process, or
-    from a forker (the way a run forks them)."""
-    with isolation.pdf_forker("pdfium", enabled=request.param == "by the forker"):
-        yield request.param
-
-
-def test_worker_over_its_time_budget_is_stopped(forker):
-    started = time.monotonic()
-    with pytest.raises(DocumentError, match="longer than its budget of 1 s"):
-        isolation.run_isolated(_sleep, (60,), timeout=1, memory_mb=2048)
-    assert time.monotonic() - started < 30
-
-
-def test_worker_over_its_memory_cap_fails_the_document(forker):
-    with pytest.raises(DocumentError, match="memory cap of 512 MB"):
-        isolation.run_isolated(_allocate, (4096,), timeout=60, memory_mb=512)
-    assert isolation.run_isolated(_allocate, (16,), timeout=60, memory_mb=2048) == 16 * 1024 * 1024
-
-
-def test_worker_errors_come_back_as_document_errors(forker):
-    with pytest.raises(DocumentError, match="not a readable PDF"):
-        isolation.run_isolated(_fail, (), timeout=60, memory_mb=2048)
-
-
-def test_forker_forks_the_child_and_a_dead_forker_is_replaced(tmp_path):
-    pdf = ROOT / "corpus" / "mic2025-brief-en.pdf"
-    _, alone = run_extract(pdf, tmp_path / "alone")
-    with isolation.pdf_forker("pdfium"):
-        forker_pid = isolation.run_isolated(_parent, (), timeout=60, memory_mb=2048)
-        assert forker_pid != os.getpid()
-        assert run_extract(pdf, tmp_path / "forked")[1] == alone
-        os.kill(forker_pid, signal.SIGKILL)
-        # the forker is gone (killed, perhaps not yet dead): the child is forked here, with the same result
-        assert isolation.run_isolated(_parent, (), timeout=60, memory_mb=2048) == os.getpid()
-        assert run_extract(pdf, tmp_path / "after")[1] == alone
-    assert isolation._FORKER is None
-
-
-def test_without_room_for_a_forker_each_child_is_forked_here(monkeypatch):
-    fork = os.fork
-
-    def no_room():
-        raise OSError(11, "Resource temporarily unavailable")
-
-    monkeypatch.setattr(os, "fork", no_room)
-    with isolation.pdf_forker("pdfium"):
-        assert isolation._FORKER is None
-        monkeypatch.setattr(os, "fork", fork)
-        assert isolation.run_isolated(_parent, (), timeout=60, memory_mb=2048) == os.getpid()
 
 
 def test_broken_pdf_with_a_huge_token_fails_within_its_budget(tmp_path):

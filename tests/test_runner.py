@@ -173,36 +173,3 @@ def test_preload_loads_all_that_the_documents_load(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"new_modules": [], "new_loads": [], "failed": [], "documents": 3}
-
-
-def _bad_config_value():
-    from pipeline.errors import ConfigError
-
-    raise ConfigError("config.toml", "[report] top_n", "expected an integer >= 1, got 0", line=7)
-
-
-def test_side_process_runs_calls_elsewhere_and_raises_their_errors_here():
-    import os
-    import signal
-
-    from pipeline.errors import ConfigError
-    from pipeline.runner import SideProcess
-
-    side = SideProcess(time.sleep, 0)
-    assert side.call(os.getpid) == os.getpid()  # not started: here
-    side.start()
-    try:
-        assert side.call(os.getpid) not in (os.getpid(), None)
-        assert side.call(int, "42") == 42
-        with pytest.raises(ValueError, match="invalid literal"):
-            side.call(int, "x")
-        # an error whose __init__ is not (message,) comes back whole, file and line included
-        with pytest.raises(ConfigError, match=r"^config.toml:7: \[report\] top_n: expected an integer") as error:
-            side.call(_bad_config_value)
-        assert (error.value.path, error.value.line) == ("config.toml", 7)
-        os.kill(side._process.pid, signal.SIGKILL)  # a side process that died: the call runs here instead
-        side._process.join()
-        assert side.call(os.getpid) == os.getpid()
-    finally:
-        side.close()
-    assert not side._process.is_alive()

@@ -39,7 +39,6 @@ from pathlib import Path
 from .. import io, isolation
 from ..errors import DocumentError
 # the stage's parts, and the names the rest of the code base uses as extract.X
-from ..isolation import pdf_forker, run_isolated  # noqa: F401
 from .chars import CID, Char, Line, Page, chars_to_lines, dedupe_chars, normalize_chars  # noqa: F401
 from .engines import ENGINE_CLASSES, ENGINES, PdfiumEngine, PdfplumberEngine, _import_engine_libraries  # noqa: F401
 from .fallback import read_pdf
@@ -59,9 +58,9 @@ def _first_page(text: str, page_starts: list[int]) -> str:
 
 def preload(config) -> None:
     """Import what this stage imports on its first document (see
-    ``runner.preload``): the PDF libraries, unless a forker (which imports
-    them itself) forks the child of each PDF."""
-    if isolation._FORKER is None:
+    ``runner.preload``): the PDF libraries, unless the forker, which has
+    imported them, forks each PDF's child."""
+    if not isolation.has_forker():
         _import_engine_libraries(config.extract.engine)
 
 
@@ -79,10 +78,10 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
         page_starts, n_pages, engine = [0], 1, "text"
         metadata = find_metadata(text[:3000])
     else:
-        if isolation._FORKER is None:
-            _import_engine_libraries(cfg.engine)
-        pages, records, ocr_languages = run_isolated(read_pdf, (str(source), cfg), timeout=cfg.timeout_seconds,
-                                                     memory_mb=cfg.memory_mb)
+        preload(config)  # once: each PDF's child inherits them
+        pages, records, ocr_languages = isolation.run_isolated(read_pdf, (str(source), cfg),
+                                                               timeout=cfg.timeout_seconds,
+                                                               memory_mb=cfg.memory_mb)
         n_pages, engine = len(pages), cfg.engine
         text, page_starts, spans = clean_pages(pages, header_band=cfg.header_band, footer_band=cfg.footer_band,
                                                fullwidth_to_ascii=cfg.fullwidth_to_ascii)
