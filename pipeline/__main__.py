@@ -22,18 +22,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from . import errors, io  # noqa: E402
 from .config import SECTIONS, load_config  # noqa: E402
+from .stages import STAGES  # noqa: E402
 
-DOC_STAGES = {  # command -> per-document stage (module) name
-    "extract": "extract", "convert-docs": "convert", "segment-docs": "segment", "tag-docs": "tag", "graph": "graph",
-}
+# the stage commands and their help come from the stage graph (pipeline/stages.py)
+DOC_STAGES = {s.command: s.name for s in STAGES if s.per_document}  # command -> per-document stage
 HELP = {
     "run": "all stages, incrementally: only new or changed documents and stages whose code or config changed",
-    "extract": "stage 1: corpus/ -> text/<doc>.txt (clean text, headers, footers and page numbers removed)",
-    "convert-docs": "stage 2: detect script and language; text/ -> converted/<doc>.<script>.txt with OpenCC",
-    "segment-docs": "stage 3: text/ -> segmented/<doc>.txt (jieba for Chinese, spaCy for English)",
-    "tag-docs": "stage 4: text/ -> tags/<doc>.jsonl (strategy-term mentions with offsets)",
-    "graph": "stage 5: tags/ -> graph/ (GraphML, GEXF, JSON, CSV; one GraphML per document)",
-    "report": "stage 6: graph/ + manifest -> report/index.html (self-contained, offline)",
+    **{s.command: s.help for s in STAGES},
     "segment": "text tool: print each input line's tokens separated by one space, in the input's own script",
     "convert": "text tool: convert each input line with an OpenCC configuration",
     "tag": "text tool: print one JSON strategy-term mention per line for the input text",

@@ -30,23 +30,12 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__, io, isolation
+from .stages import DOCUMENT_STAGES, STAGE, STAGES, code_files, data_files
 from .errors import DocumentError, UsageError
 
-STAGE_ORDER = ("extract", "convert", "segment", "tag", "graph")
+STAGE_ORDER = DOCUMENT_STAGES  # the per-document stages, in order
 DEPENDENCIES = ("jieba", "pdfplumber", "pdfminer.six", "pypdfium2", "spacy", "lemminflect", "networkx", "scipy",
-                "numpy", "opencc", "matplotlib", "tqdm", "distributed")
-# Library versions that are part of a stage's cache key: an upgrade that can
-# change results redoes the stage.
-STAGE_LIBRARIES = {"extract": ("pdfplumber", "pdfminer.six", "pypdfium2"), "convert": ("opencc",),
-                   "segment": ("jieba", "spacy", "opencc"), "tag": ("opencc",), "graph": ("networkx",)}
-# The modules below the stages whose code a stage runs (directly or through
-# one another): their source is part of the stage's cache key, as its own is,
-# so editing the dictionary code redoes segment and tag. config, io and errors
-# are left out. tests/test_architecture.py checks this against the imports.
-SHARED_CODE = {"extract": ("isolation",), "convert": ("chinese", "language"),
-               "segment": ("chinese", "language", "lexicon"), "tag": ("chinese", "language", "lexicon"),
-               "graph": ("chinese", "language", "lexicon", "sampling"),
-               "report": ("chinese", "language", "lexicon", "sampling")}
+                "numpy", "opencc", "matplotlib", "jinja2", "tqdm", "distributed")
 
 
 @dataclass(frozen=True)
@@ -119,8 +108,7 @@ class Manifest:
             "dependencies": {name: _version(name) for name in DEPENDENCIES},
             "python": sys.version.split()[0],
             "config": {"path": config.path, "hash": config.hash(),
-                       "sections": {s: config.section_hash(s) for s in ("extract", "convert", "segment", "tag",
-                                                                        "graph", "report")}},
+                       "sections": {s.name: config.section_hash(s.name) for s in STAGES}},
             "documents": {k: self.documents[k] for k in sorted(self.documents)},
         })
         self.data.setdefault("run", {}).update(run)
@@ -140,26 +128,15 @@ class Manifest:
                 and stage in d.get("stages", {})]
 
 
-def code_files(stage: str) -> list[str]:
-    """The source files whose hashes are part of a stage's cache key: its
-    module, or every module of its package (sorted), then the shared modules
-    it runs (:data:`SHARED_CODE`)."""
-    module = importlib.import_module(f"pipeline.{stage}")
-    files = [module.__file__]
-    if hasattr(module, "__path__"):  # a package
-        folder = Path(module.__file__).parent
-        files = sorted(str(p) for p in folder.glob("*.py"))
-    return files + [importlib.import_module(f"pipeline.{name}").__file__ for name in SHARED_CODE[stage]]
-
-
 def code_hashes(stage: str) -> list[str]:
-    return [io.code_hash(path) for path in code_files(stage)]
+    """Hashes of the code and data files whose change redoes a stage (pipeline/stages.py)."""
+    return [io.code_hash(path) for path in (*code_files(stage), *data_files(stage))]
 
 
 def stage_fingerprint(stage: str, config) -> str:
     """What a stage's results depend on besides its input: its code, config and data."""
     parts = [stage, *code_hashes(stage), config.section_hash(stage)]
-    parts += [f"{lib}={_version(lib)}" for lib in STAGE_LIBRARIES[stage]]
+    parts += [f"{lib}={_version(lib)}" for lib in STAGE[stage].libraries]
     if stage == "extract":  # installing tesseract later must redo the pages that needed OCR
         parts.append(f"tesseract={shutil.which('tesseract')}")
     if stage in ("segment", "tag"):  # both read the dictionary (segment adds its aliases to jieba)
@@ -467,11 +444,9 @@ def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str
     When it is unchanged the step's outputs are already up to date."""
     from .lexicon import lexicon_hash
 
-    module = importlib.import_module(f"pipeline.{step}")
     parts = [step, upstream, *code_hashes(step), config.section_hash(step), lexicon_hash(config)]
-    if step == "report":  # the page also inlines its assets and shows the candidate terms
-        assets = sorted((Path(module.__file__).parent / "report_assets").glob("*"))
-        parts += [io.code_hash(p) for p in assets if p.is_file()]
+    parts += [f"{lib}={_version(lib)}" for lib in STAGE[step].libraries]
+    if step == "report":  # the page also shows the candidate terms
         candidates = Path(manifest.path).parent / config.report.candidates
         parts.append(io.code_hash(candidates) if candidates.is_file() else "no candidates")
     # the stages the step reads: tag's corpus files do not change with [graph]
