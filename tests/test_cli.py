@@ -1,5 +1,6 @@
 """The command line as users and cron see it: exit codes, one-line errors,
-the lock, the text tools, and the README covering every command."""
+the lock, the text tools, and the README and docs/commands.md covering every
+command (tests/test_docs.py checks the rest of the docs)."""
 
 import json
 import re
@@ -113,14 +114,18 @@ def test_inspect_and_diff(built):
 
 
 def test_every_command_has_help_and_is_in_the_readme():
+    """Every command and common option is in the README and in docs/commands.md."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands_doc = (ROOT / "docs/commands.md").read_text(encoding="utf-8")
     commands = build_parser()._subparsers._group_actions[0].choices
     assert set(commands) == set(HELP)
     for name in commands:
         assert run_cli(name, "--help").returncode == 0
         assert f"`{name}" in readme, name
-    for option in ("--config", "--corpus", "--outputs", "--set", "--jobs", "--quiet"):
+        assert re.search(rf"^\| `{re.escape(name)}[ `]", commands_doc, re.M), name
+    for option in ("--config", "--corpus", "--outputs", "--set", "--jobs", "--quiet", "--executor", "--scheduler"):
         assert option in readme
+        assert f"| `{option}" in commands_doc, option
 
 
 def test_progress_only_on_a_terminal(tmp_path):

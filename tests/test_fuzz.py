@@ -251,7 +251,7 @@ def test_conversion_aligns_with_the_original(text, name):
        st.lists(st.sampled_from(ALIASES), min_size=1, max_size=3))
 def test_tag_offsets_equal_the_surface_and_aliases_are_found(fillers, planted):
     # fillers and aliases, each alias in a paragraph of its own between full stops: where it was put,
-    # a mention must start and end (in a paragraph of the other script it may not be: see the README)
+    # a mention must start and end (in a paragraph of the other script it may not be: see docs/limits.md)
     pieces, places = [], []
     for k, filler in enumerate(fillers + [""] * len(planted)):
         pieces.append(filler)
