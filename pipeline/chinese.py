@@ -63,8 +63,8 @@ def converter(config_name: str) -> Callable[[str], str]:
 
 def is_config_name(config_name: str) -> bool:
     """Is ``config_name`` an OpenCC configuration (hk2s, t2s.json, ...)? The
-    official bindings list their configurations, so nothing is loaded (making
-    a converter costs 0.1 s, and every command checks the config); the
+    official bindings list their configurations, so nothing is loaded (every
+    command checks the config, and making a converter loads its tables); the
     reimplementation has no list, and is asked to convert.
 
     >>> is_config_name("hk2s"), is_config_name("hk2x")
@@ -231,7 +231,7 @@ def align(text: str, convert: Callable[[str], str]) -> Aligned:
     >>> a.converted, a.same_length
     ('机床', True)
     """
-    import numpy as np  # here, not at the top: `extract`, `status` and a no-op run never need it (0.2 s)
+    import numpy as np  # here, not at the top: `extract`, `status` and a no-op run never need it
 
     whole = convert(text)
     if len(whole) == len(text) and convert("\n".join(text.replace("\n", " "))) == "\n".join(whole.replace("\n", " ")):

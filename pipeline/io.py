@@ -109,8 +109,8 @@ def prune_cache(folder: Path, pattern: str, keep: int) -> None:
 
 def flush_to_disk() -> None:
     """Flush every file written so far to disk: one call before each save of
-    the manifest instead of an fsync per file (0.2 to 1.5 ms each on this
-    machine's disk, more on a spinning one; a 40-PDF run writes 360 files)."""
+    the manifest instead of an fsync per file (a run writes several files per
+    document)."""
     if hasattr(os, "sync"):
         os.sync()
 
@@ -128,8 +128,8 @@ def write_json(path: Path, data, *, sync: bool = False, line_per_entry: str | No
 def json_text(data: dict, line_per_entry: str | None = None) -> str:
     """``data`` as indented JSON, keys sorted; with ``line_per_entry``, the
     entries of ``data[line_per_entry]`` one to a line. Indented, the json
-    module writes with its pure-Python encoder: 0.13 s for a manifest of
-    1,000 documents, at every save; a line per entry is the C encoder's work.
+    module writes with its pure-Python encoder, at every save of the
+    manifest; a line per entry is the C encoder's work.
 
     >>> print(json_text({"b": 1, "docs": {"x": {"n": [1, 2]}, "y": {}}}, "docs"))
     {
@@ -153,7 +153,7 @@ def json_text(data: dict, line_per_entry: str | None = None) -> str:
 def write_state(path: Path, data) -> None:
     """JSON for a .state file, which only this program reads: without indent,
     so the json module's C encoder writes it (indent makes it use the pure
-    Python one, several times slower on a document's counts)."""
+    Python one)."""
     write_text(path, json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n")
 
 

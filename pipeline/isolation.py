@@ -253,8 +253,8 @@ def forker(prepare=None, *args):
     for this process and for the pool workers forked from it later. It first
     runs ``prepare(*args)`` (importing the PDF libraries).
 
-    Why: forking a 30 MB process instead of a 250 MB worker saves about 10 ms
-    per PDF, 6-8% of a 40-PDF run with the pdfium engine (docs/performance.md).
+    Why: forking a small process instead of a worker holding jieba and spaCy
+    costs less per PDF, enough to pay on the bench (docs/performance.md).
     multiprocessing's forkserver would be the library for this, but a pool
     worker cannot use a forkserver its parent started (its pid is not the
     worker's child). Without fork, or when it fails, each child is forked by

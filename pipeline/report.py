@@ -274,8 +274,8 @@ def embed_json(data) -> str:
 
 def load_libraries(fonts=()) -> None:
     """Import what the report draws with, look its font up and read the page
-    template (about 0.7 s), ahead of time: `run` calls this while its workers
-    process documents."""
+    template, ahead of time: `run` calls this in its side process while the
+    workers process documents."""
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.backends.backend_svg  # noqa: F401
     import matplotlib.collections  # noqa: F401

@@ -77,9 +77,9 @@ def _normalized(name: str) -> str:
 def _installed_versions() -> dict[str, str]:
     """Versions of the installed wheels, read from their ``NAME-VERSION.dist-info``
     folder names (the wheel format puts the version there). Every command
-    needs the versions of 13 libraries, and ``metadata.version`` reads and
-    parses each one's METADATA file: about 40 ms together, against 1 ms for a
-    listing. Others (an egg, an editable install) are left to ``metadata``."""
+    needs the versions of its libraries, and ``metadata.version`` reads and
+    parses each one's METADATA file, a large part of a no-op run. Others (an
+    egg, an editable install) are left to ``metadata``."""
     found: dict[str, str] = {}
     for folder in sys.path:
         try:
@@ -161,7 +161,7 @@ def _call(stage: str, doc_id: str, entry: dict, config, outputs: Path):
             # What a stage loads on its first document (the dictionary, spaCy,
             # networkx) lives as long as the process: moved out of the garbage
             # collector's sight, it is no longer walked by every full
-            # collection (0.6 s of a 40-PDF run's 1 s of collecting).
+            # collection.
             _WARM_STAGES.add(stage)
             gc.freeze()
 

@@ -62,7 +62,7 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int] | None:
 def _import_jieba():
     """jieba, imported without pkg_resources: jieba imports it only to open
     its own data files and, when it is missing, opens them from its folder
-    (the same files). Importing pkg_resources took 0.15 s of jieba's 0.2 s."""
+    (the same files). Importing pkg_resources was most of jieba's import."""
     import sys
 
     if "jieba" in sys.modules:
@@ -101,9 +101,9 @@ def tokenizer(cache_dir: str, words: tuple[str, ...], hmm: bool):
             tk.add_word(word, freq=max(tk.suggest_freq(word, tune=False), 100))
         return tk.FREQ, tk.total
 
-    # jieba's own cache is a marshal file of the bare dictionary: 0.9 s to load,
-    # then every alias to add. A pickle of the finished prefix dictionary
-    # (jieba's FREQ and total after add_word) loads in 0.36 s, once per process.
+    # jieba's own cache is a marshal file of the bare dictionary, and then every
+    # alias has to be added; a pickle of the finished prefix dictionary (jieba's
+    # FREQ and total after add_word) loads in less than half the time.
     tk.FREQ, tk.total = io.cached_pickle(Path(cache_dir), "jieba", key, build)
     tk.initialized = True
     return tk
@@ -141,7 +141,7 @@ def english():
 def _vocab():
     """The vocabulary of the Chinese Docs: what ``spacy.blank("zh")`` would
     make (spaCy's Chinese lexical attributes and stop words) without the
-    blank pipeline's tokenizer, which is never used (0.1 s to build)."""
+    blank pipeline's tokenizer, which is never used and slow to build."""
     from spacy.lang.zh import Chinese
     from spacy.vocab import create_vocab
 
