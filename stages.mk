@@ -25,7 +25,8 @@ $(ST)/tag: $(ST)/segment $(ST)/config-tag pipeline/tag.py pipeline/chinese.py pi
 	$(call stage,tag-docs)
 
 $(ST)/graph: $(ST)/tag $(ST)/config-graph pipeline/graph.py pipeline/chinese.py pipeline/language.py \
-		pipeline/lexicon/__init__.py pipeline/sampling.py pipeline/lexicon/mic2025.toml
+		pipeline/lexicon/__init__.py pipeline/metadata.py pipeline/sampling.py \
+		pipeline/lexicon/mic2025.toml
 	$(call stage,graph)
 
 $(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py pipeline/chinese.py \
@@ -44,8 +45,8 @@ $(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) pipeline/extract/__
 		pipeline/extract/textfile.py pipeline/isolation.py pipeline/convert.py pipeline/chinese.py \
 		pipeline/language.py pipeline/segment.py pipeline/lexicon/__init__.py pipeline/lexicon/mic2025.toml \
 		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh.txt pipeline/tag.py \
-		pipeline/graph.py pipeline/sampling.py pipeline/report.py pipeline/report_assets/app.js \
-		pipeline/report_assets/cytoscape.min.js pipeline/report_assets/index.html.j2 \
-		pipeline/report_assets/report.css
+		pipeline/graph.py pipeline/metadata.py pipeline/sampling.py pipeline/report.py \
+		pipeline/report_assets/app.js pipeline/report_assets/cytoscape.min.js \
+		pipeline/report_assets/index.html.j2 pipeline/report_assets/report.css
 	$(call stage,run)
 	@touch $(addprefix $(ST)/,$(STAGES))

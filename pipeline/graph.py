@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 from . import io
+from .metadata import document_groups
 from .sampling import RoundRobin
 
 NAME = "graph"
@@ -476,28 +477,6 @@ def write_graph_files(G, folder: Path) -> None:
                                              ([a, b, *(G.edges[a, b][f] for f in EDGE_FIELDS)] for a, b in G.edges)))
 
 
-def group_of(metadata: dict | None, key: str, pattern: str = "") -> str | None:
-    """The group a document belongs to: its metadata value for ``key``, cut
-    down to the first match of ``pattern`` (its first group if it has one).
-    None when the document has no such value or it does not match.
-
-    >>> group_of({"date": "2015-05-08"}, "date", r"(\\d{4})")
-    '2015'
-    >>> group_of({"issuer": "國務院"}, "issuer"), group_of({}, "date"), group_of({"date": "n.d."}, "date", r"\\d{4}")
-    ('國務院', None, None)
-    """
-    value = (metadata or {}).get(key)
-    if value is None or value == "" or isinstance(value, (dict, list)):
-        return None
-    value = str(value).strip()
-    if pattern:
-        match = re.search(pattern, value)
-        if not match:
-            return None
-        value = match.group(1) if match.groups() else match.group(0)
-    return value or None
-
-
 def group_folder(value: str) -> str:
     """A folder name for a group value: path separators, characters that some
     file systems refuse and leading dots become ``_``.
@@ -573,9 +552,7 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
     members: dict[str, list[str]] = {}  # group value -> its documents
     if cfg.group_by:
         documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
-        for d in doc_ids:
-            metadata = documents.get(d, {}).get("stages", {}).get("extract", {}).get("metadata")
-            value = group_of(metadata, cfg.group_by, cfg.group_pattern)
+        for d, value in document_groups(documents, doc_ids, cfg.group_by, cfg.group_pattern).items():
             if value is not None:
                 members.setdefault(value, []).append(d)
     folders: dict[str, list[str]] = {}  # folder -> the group values written there

@@ -59,7 +59,7 @@ STAGES = (
     Stage("graph", "graph", "stage 5: tags/ -> graph/ (GraphML, GEXF, JSON, CSV; one GraphML per document)",
           reads="`text/`, `tags/`, `.state/`, the manifest's metadata",
           writes="`graph/cooccurrence.*`, `nodes.csv`, `edges.csv`, `graph/docs/<doc>.graphml`, `graph/groups/`",
-          sections=("graph",), shared=("chinese", "language", "lexicon", "sampling"), data=("lexicon/*.toml",),
+          sections=("graph",), shared=("chinese", "language", "lexicon", "metadata", "sampling"), data=("lexicon/*.toml",),
           libraries=("networkx",)),
     Stage("report", "report", "stage 6: graph/ + manifest -> report/index.html (self-contained, offline)",
           reads="`graph/`, `manifest.json`, `text/`, `tags/`, `candidates.csv`",
