@@ -32,7 +32,7 @@ class PdfplumberEngine:
         """The page's glyphs as ``page.chars`` has them, read from pdfplumber's
         layout (pdfminer's LTChar objects) directly: ``page.chars`` would first
         turn every object into a dict of all its attributes (colours, fonts,
-        marked content, ...), which costs more than a third of the reading."""
+        marked content, ...)."""
         page = self.pages[index]
         try:
             width, height = page.width, page.height
@@ -88,10 +88,10 @@ class PdfiumEngine:
         from pypdfium2 import PdfiumError
 
         # PDFium has no call that returns the boxes of many glyphs at once: four
-        # calls per glyph. Called without ctypes' argument conversion (a bare
-        # pointer, an int index, byref() results), each costs half as much.
-        # (FPDFText_GetText would give the page's text in one call, but its
-        # text is not the glyph list: a line-end hyphen shifts it.)
+        # calls per glyph, made without ctypes' argument conversion (a bare
+        # pointer, an int index, byref() results; see _bare). (FPDFText_GetText
+        # would give the page's text in one call, but its text is not the
+        # glyph list: a line-end hyphen shifts it.)
         get_unicode, is_generated = _bare(raw.FPDFText_GetUnicode, ctypes.c_uint), _bare(raw.FPDFText_IsGenerated)
         get_box, get_origin = _bare(raw.FPDFText_GetLooseCharBox), _bare(raw.FPDFText_GetCharOrigin)
         get_object = _bare(raw.FPDFText_GetTextObject, ctypes.c_void_p)
@@ -101,7 +101,7 @@ class PdfiumEngine:
         box_ref, x_ref, y_ref, matrix_ref = ctypes.byref(box), ctypes.byref(origin), ctypes.byref(origin, 8), \
             ctypes.byref(matrix)
         read_box = struct.Struct("4f").unpack_from  # FS_RECTF: left, top, right, bottom
-        new_char = functools.partial(tuple.__new__, Char)  # Char(...) without its Python-level __new__: 2x faster
+        new_char = functools.partial(tuple.__new__, Char)  # Char(...) without its Python-level __new__
 
         page = self.pdf[index]
         left, bottom, right, top = page.get_cropbox()
@@ -163,7 +163,8 @@ class PdfiumEngine:
 def _bare(function, restype=None):
     """A C function of ``pypdfium2.raw`` without its argument types: ctypes then
     passes the arguments as they are (c_void_p, int, byref()), which must match
-    the C signature; ``restype`` is the C return type (int when None)."""
+    the C signature, and skips converting them; ``restype`` is the C return
+    type (int when None)."""
     import ctypes
 
     return ctypes.CFUNCTYPE(restype or ctypes.c_int)(ctypes.cast(function, ctypes.c_void_p).value)
@@ -175,9 +176,8 @@ ENGINE_CLASSES = {"pdfplumber": PdfplumberEngine, "pdfium": PdfiumEngine}
 def _import_engine_libraries(engine: str) -> None:
     """Import the PDF libraries here, once, before the worker of each PDF is
     forked: the worker inherits them, instead of importing them again for
-    every PDF (pdfplumber costs about 0.25 s, pypdfium2 0.08 s). pypdfium2 is
-    always needed (fallback, blank pages, rendering for OCR); pdfplumber, the
-    slower import, only when it reads first. A library that fails to import
+    every PDF. pypdfium2 is always needed (fallback, blank pages, rendering
+    for OCR); pdfplumber, the slower import, only when it reads first. A library that fails to import
     is left to the worker, which reports it as before."""
     try:
         import pypdfium2  # noqa: F401
