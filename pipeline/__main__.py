@@ -624,8 +624,8 @@ def cmd_keyness(ctx, args) -> int:
                                 "a group can be on one side only")
     if args.min_count < 0 or args.top < 0:
         raise errors.UsageError("--min-count and --top: expected integers >= 0")
-    sides = {name: [d for d, g in groups.items() if g in values] for name, values in
-             (("target", target), ("reference", reference))}
+    values = {"target": target, "reference": reference}
+    sides = {name: [d for d, g in groups.items() if g in chosen] for name, chosen in values.items()}
     surfaces: dict = {}
     if args.of == "concepts":
         per_doc = _concept_counts(ctx, [*sides["target"], *sides["reference"]])
@@ -643,27 +643,26 @@ def cmd_keyness(ctx, args) -> int:
     unit = "mentions" if args.of == "concepts" else "words"
     for name in sides:
         if not totals[name]:
-            raise errors.UsageError(f"--{name}: the documents of {', '.join(sorted(target if name == 'target' else reference))} "
-                                    f"have no {unit} to count")
+            raise errors.UsageError(f"--{name}: the documents of {','.join(sorted(values[name]))} have no {unit} "
+                                    "to count")
     rows = keyness.keyness(counts["target"], counts["reference"], min_count=args.min_count,
                            totals=(totals["target"], totals["reference"]))
-    hidden = 0
-    if args.top:
+    up, rows_shown, hidden = rows, rows, 0
+    if args.top:  # the N most typical of each side, in the same order
         up = [r for r in rows if r["g2"] > 0][:args.top]
-        down = [r for r in rows if r["g2"] < 0][-args.top:] if any(r["g2"] < 0 for r in rows) else []
-        hidden = len(rows) - len(up) - len(down)
-        rows_shown = up + down
-    else:
-        up, rows_shown = rows, rows
+        down = [r for r in rows if r["g2"] < 0][::-1][:args.top][::-1]
+        rows_shown, hidden = up + down, len(rows) - len(up) - len(down)
     labels = _labels(ctx, args.of, [r["item"] for r in rows_shown], surfaces)
     columns = ("item", "target_count", "reference_count", "target_total", "reference_total", "g2", "log_ratio", "p")
     if args.format == "csv":
         _print_csv([*columns, "label"], ([*(r[c] for c in columns), labels[r["item"]]] for r in rows_shown))
         return errors.EXIT_OK
-    describe = lambda name, values: (f"{','.join(sorted(values))} ({len(sides[name])} document"  # noqa: E731
-                                     f"{'s' * (len(sides[name]) != 1)}, {totals[name]} {unit})")
-    print(f"# {args.of} of {describe('target', target)} against {describe('reference', reference)}, "
-          f"grouped by {key}; g2 > 0: more frequent in the target")
+    def describe(name):
+        n = len(sides[name])
+        return f"{','.join(sorted(values[name]))} ({n} document{'s' * (n != 1)}, {totals[name]} {unit})"
+
+    print(f"# {args.of} of {describe('target')} against {describe('reference')}, grouped by {key}; "
+          "g2 > 0: more frequent in the target")
     table = [[r["item"], r["target_count"], r["reference_count"], f"{r['g2']:.2f}", f"{r['log_ratio']:.2f}",
               f"{r['p']:.4f}", labels[r["item"]]] for r in rows_shown]
     lines = _table(["item", "target", "reference", "g2", "log_ratio", "p", "label"], table, {1, 2, 3, 4, 5})

@@ -154,3 +154,31 @@ def test_research_views_are_documented(command):
     for action in parser._actions:
         for option in set(action.option_strings) - common:
             assert f"`{option}" in doc, f"{command} {option}"
+
+
+# ---------------------------------------------------------------- the report's keyness section
+
+def test_report_shows_the_last_group_against_the_first(dated):
+    import re
+
+    page = (dated / "outputs" / "report" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="#keyness">keyness</a>' in page
+    section = re.search(r'<section id="keyness">(.*?)</section>', page, re.S).group(1)
+    assert "<h2>Keyness: 2021 against 2015</h2>" in section
+    up, down = section.split("<h3>More frequent in 2015</h3>")
+    assert "<small>industrial_internet</small>" in up and "<small>industrial_internet</small>" not in down
+    assert "<small>smart_manufacturing</small>" in down
+    assert '<td class="num">9.89</td>' in up  # the same G² as `keyness --target 2021 --reference 2015`
+
+
+def test_report_keyness_is_escaped_and_absent_without_groups():
+    from pipeline import report
+
+    evil = '<script>alert("x")</script>'
+    view = report.keyness_view({"a": {"x": 3}, "b": {"x": 1, "y": 4}}, {"a": evil, "b": "2015"}, top_n=5)
+    assert view["target"] == evil  # "<" sorts after digits: the last group
+    page = report.render([{"id": "x", "label_zh_hant": evil}], [], {}, title="t", keyness=view)
+    assert evil not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    plain = report.render([{"id": "x"}], [], {}, title="t")
+    assert 'id="keyness"' not in plain and "#keyness" not in plain
+    assert report.keyness_view({"a": {"x": 3}}, {"a": "2015"}) is None  # one group: nothing to compare
