@@ -677,6 +677,7 @@ def cmd_keyness(ctx, args) -> int:
 def cmd_kwic(ctx, args) -> int:
     from . import concordance
     from .chinese import to_analysis
+    from .language import HAN
     from .lexicon import load_lexicon
 
     if args.limit < 0 or (args.chars is not None and args.chars < 0):
@@ -732,8 +733,8 @@ def cmd_kwic(ctx, args) -> int:
         what = (f"concept {concept} ({' / '.join(dict.fromkeys((c.zh_hant, c.zh_hans, c.en)))}): {len(lines)} "
                 f"mention{'s' * (len(lines) != 1)}")
     else:
-        what = (f"word {args.term.strip()} (both scripts{', inside tokens too' if args.anywhere else ''}): "
-                f"{len(lines)} occurrence{'s' * (len(lines) != 1)}")
+        how = ["both scripts" if HAN.search(args.term) else "any case"] + (["inside tokens too"] if args.anywhere else [])
+        what = f"word {args.term.strip()} ({', '.join(how)}): {len(lines)} occurrence{'s' * (len(lines) != 1)}"
     print(f"# {what} in {docs} document{'s' * (docs != 1)}" + (f", groups {args.group}" if args.group else ""))
     for line in concordance.aligned(shown):
         print(line)

@@ -104,17 +104,16 @@ def find_word(text: str, folded: str, term: str, *, boundaries: set[int] | None 
     ([(2, 7)], [])
     >>> find_word(text, folded, "互联网"), find_word(text, folded, "互联网", boundaries={0, 2, 7, 8, 11, 12})
     ([(4, 7), (8, 11)], [(8, 11)])
-    >>> find_word(text, folded, "robots")
-    [(12, 18), (20, 26)]
+    >>> find_word(text, folded, "robots"), find_word("İ robots", "İ robots", "Robots")
+    ([(12, 18), (20, 26)], [(2, 8)])
     """
     term = term.strip()
     if not term:
         return []
-    haystack = folded.lower() if LATIN.search(term) else folded
+    flags = re.IGNORECASE if LATIN.search(term) else 0  # not lower(): it can change a text's length (İ)
     found = set()
     for form in word_forms(term):
-        needle = form.lower() if LATIN.search(term) else form
-        for m in re.finditer(re.escape(needle), haystack):
+        for m in re.finditer(re.escape(form), folded, flags):
             start, end = m.start(), m.end()
             if boundaries is not None and not (start in boundaries and end in boundaries):
                 continue
