@@ -270,6 +270,46 @@ def embed_json(data) -> str:
     return text
 
 
+# ---------------------------------------------------------------- keyness
+
+def keyness_view(counts: dict, groups: dict, *, top_n: int = 30) -> dict | None:
+    """The page's keyness table: the concepts of the last group (in sorted
+    order: for years, the latest) against the first, by signed G²
+    (:mod:`pipeline.keyness`). ``counts`` is {doc: {concept: mentions}},
+    ``groups`` {doc: group or None}. None with fewer than two groups.
+
+    >>> view = keyness_view({"a": {"x": 5, "y": 1}, "b": {"x": 1, "y": 5}, "c": {"x": 9}},
+    ...                     {"a": "2015", "b": "2021", "c": None}, top_n=5)
+    >>> view["target"], view["reference"], [r["item"] for r in view["up"]], [r["item"] for r in view["down"]]
+    ('2021', '2015', ['y'], ['x'])
+    >>> view["up"][0]["g2"], view["up"][0]["log_ratio"], view["target_total"], view["groups"]
+    (2.911032, 2.321928, 6, 2)
+    >>> keyness_view({"a": {"x": 1}}, {"a": "2015"}) is None
+    True
+    """
+    from .keyness import add_counts, keyness
+
+    values = sorted({g for d, g in groups.items() if g is not None and d in counts})
+    if len(values) < 2:
+        return None
+    first, last = values[0], values[-1]
+    sides = {}
+    for name, value in (("target", last), ("reference", first)):
+        docs = [d for d in sorted(counts) if groups.get(d) == value]
+        total: dict[str, int] = {}
+        for d in docs:
+            add_counts(total, counts[d])
+        sides[name] = (docs, total)
+    rows = keyness(sides["target"][1], sides["reference"][1])
+    if not rows:
+        return None
+    return {"target": last, "reference": first, "groups": len(values),
+            "target_documents": len(sides["target"][0]), "reference_documents": len(sides["reference"][0]),
+            "target_total": sum(sides["target"][1].values()), "reference_total": sum(sides["reference"][1].values()),
+            "up": [r for r in rows if r["g2"] > 0][:top_n],
+            "down": sorted((r for r in rows if r["g2"] < 0), key=lambda r: (r["g2"], r["item"]))[:top_n]}
+
+
 # ---------------------------------------------------------------- static figure
 
 def load_libraries(fonts=()) -> None:
@@ -412,7 +452,7 @@ def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str,
            positions: dict | None = None, kwic_data: dict | None = None, kwic_limit: int = 20,
            never_found: list[dict] = (), candidates: tuple[list[str], list[list[str]]] | None = None,
            candidates_name: str = "candidates.csv", figure_svg: bytes = b"", figure_warning: str | None = None,
-           labels: str = "zh-Hant", aliases: dict | None = None) -> str:
+           labels: str = "zh-Hant", aliases: dict | None = None, keyness: dict | None = None) -> str:
     """The report page as a string (pure: data in, HTML out).
 
     >>> page = render([{"id": "x", "label_en": "<b>"}], [], {}, title="t")
@@ -459,7 +499,7 @@ def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str,
         top_edges=sorted(edges, key=lambda x: (-_number(x["weight"]), x["source"], x["target"]))[:top_n],
         label_of={n["id"]: n["label_zh_hant"] or n["id"] for n in nodes}, never_found=list(never_found),
         candidates=candidates, candidates_name=candidates_name, figure_warning=figure_warning,
-        figure_labels=FIGURE_LABELS)
+        figure_labels=FIGURE_LABELS, keyness=keyness)
 
 
 # ---------------------------------------------------------------- I/O
@@ -490,11 +530,14 @@ def _read_candidates(outputs: Path, name: str):
 
 def run(config, outputs: Path) -> dict:
     from .lexicon import load_lexicon
+    from .metadata import document_groups
 
     cfg = config.report
     node_link = io.read_json(outputs / "graph" / "cooccurrence.json", default={}) or {}
     nodes, edges = graph_data(node_link)
     documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {}) or {}
+
+    counts: dict[str, dict[str, int]] = {}  # {doc: {concept: mentions}}, for the keyness table
 
     def mentions_in_context():  # one document at a time, in id order
         for doc_id, d in sorted(documents.items()):
@@ -504,9 +547,17 @@ def run(config, outputs: Path) -> dict:
                 text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
             except (FileNotFoundError, UnicodeDecodeError):
                 continue
-            yield doc_id, kwic(text, _read_jsonl(outputs / "tags" / f"{doc_id}.jsonl"), chars=cfg.kwic_chars)
+            mentions = _read_jsonl(outputs / "tags" / f"{doc_id}.jsonl")
+            counts[doc_id] = {}
+            for m in mentions:
+                concept = str(m.get("concept", ""))
+                counts[doc_id][concept] = counts[doc_id].get(concept, 0) + 1
+            yield doc_id, kwic(text, mentions, chars=cfg.kwic_chars)
 
     kwic_data = select_kwic(mentions_in_context(), limit=cfg.kwic_per_concept)
+    group_by, pattern = config.graph.group_by, config.graph.group_pattern
+    keyness = keyness_view(counts, document_groups(documents, sorted(counts), group_by, pattern) if group_by else {},
+                           top_n=cfg.top_n)
     lexicon = load_lexicon(config)
     found = {n["id"] for n in nodes}
     never = [{"id": c.id, "zh_hant": c.zh_hant, "zh_hans": c.zh_hans, "en": c.en, "category": c.category,
@@ -518,7 +569,7 @@ def run(config, outputs: Path) -> dict:
                   kwic_data=kwic_data, kwic_limit=cfg.kwic_per_concept,
                   never_found=never, candidates=_read_candidates(outputs, cfg.candidates),
                   candidates_name=cfg.candidates, figure_svg=svg, figure_warning=warning, labels=cfg.labels,
-                  aliases=aliases)
+                  aliases=aliases, keyness=keyness)
     folder = outputs / "report"
     io.write_bytes(folder / "graph.png", png)
     io.write_bytes(folder / "graph.svg", svg)

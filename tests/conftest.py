@@ -63,3 +63,36 @@ def built(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("built")
     run_cli("run", "--corpus", ROOT / "corpus", "--outputs", tmp / "outputs", check=0)
     return tmp / "outputs"
+
+
+# Five short policy texts, each dated on its first page (as extraction reads
+# dates): two of 2015 (Simplified, Traditional) about smart manufacturing, two
+# of 2021 (Simplified, Traditional) about the industrial internet, one undated.
+DATED = {
+    "plan-2015-cn.txt": "国务院关于推进智能制造的通知\n\n2015年5月8日\n\n为推进两化融合，发展智能制造，特制定本通知。"
+                        "智能制造是主攻方向。\n\n推进智能制造，要加快高档数控机床和机器人的应用。我们要深化两化融合，"
+                        "推动工业互联网试点。\n",
+    "plan-2015-hk.txt": "關於推進智能製造的通告\n\n2015年7月1日\n\n推進兩化融合，發展智能製造。智能製造是主攻方向。\n\n"
+                        "要加快機器人的應用，推動綠色製造，發展綠色製造產業。\n",
+    "net-2021-cn.txt": "工业和信息化部关于推进工业互联网的意见\n\n2021年3月1日\n\n加快工业互联网建设。工业互联网是新型"
+                       "基础设施。推动工业互联网与大数据融合发展。\n\n发展工业互联网平台，推进智能制造。数字化转型离不开"
+                       "工业互联网和互联网企业。\n",
+    "net-2021-tw.txt": "推動工業互聯網發展方案\n\n2021年6月30日\n\n推動工業互聯網與大數據融合。工業互聯網平台是重點。"
+                       "數位轉型需要工業互聯網。\n",
+    "undated.txt": "无日期的说明\n\n发展智能制造和大数据。\n",
+}
+DATED_CONFIG = '[graph]\ngroup_by = "date"\ngroup_pattern = "(\\\\d{4})"\n'
+
+
+@pytest.fixture(scope="session")
+def dated(tmp_path_factory):
+    """The DATED corpus run through `python -m pipeline run`, grouped by year
+    (read-only for tests): returns the folder holding corpus/, config.toml and outputs/."""
+    tmp = tmp_path_factory.mktemp("dated")
+    (tmp / "corpus").mkdir()
+    for name, text in DATED.items():
+        (tmp / "corpus" / name).write_text(text, encoding="utf-8")
+    (tmp / "config.toml").write_text(DATED_CONFIG, encoding="utf-8")
+    run_cli("run", "--config", tmp / "config.toml", "--corpus", tmp / "corpus", "--outputs", tmp / "outputs",
+            "--jobs", 1, check=0)
+    return tmp
