@@ -30,9 +30,10 @@ $(ST)/graph: $(ST)/tag $(ST)/config-graph pipeline/graph.py pipeline/chinese.py 
 	$(call stage,graph)
 
 $(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py pipeline/chinese.py \
-		pipeline/language.py pipeline/lexicon/__init__.py pipeline/sampling.py \
+		pipeline/language.py pipeline/lexicon/__init__.py pipeline/metadata.py pipeline/sampling.py \
 		pipeline/lexicon/mic2025.toml pipeline/report_assets/app.js pipeline/report_assets/cytoscape.min.js \
-		pipeline/report_assets/index.html.j2 pipeline/report_assets/report.css
+		pipeline/report_assets/index.html.j2 pipeline/report_assets/report.css \
+		pipeline/report_assets/time.html.j2 pipeline/report_assets/time.js
 	$(call stage,report)
 
 extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline up to that stage
@@ -47,6 +48,7 @@ $(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) pipeline/extract/__
 		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh.txt pipeline/tag.py \
 		pipeline/graph.py pipeline/metadata.py pipeline/sampling.py pipeline/report.py \
 		pipeline/report_assets/app.js pipeline/report_assets/cytoscape.min.js \
-		pipeline/report_assets/index.html.j2 pipeline/report_assets/report.css
+		pipeline/report_assets/index.html.j2 pipeline/report_assets/report.css \
+		pipeline/report_assets/time.html.j2 pipeline/report_assets/time.js
 	$(call stage,run)
 	@touch $(addprefix $(ST)/,$(STAGES))
