@@ -33,7 +33,8 @@ $(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py pipeline/chines
 		pipeline/keyness.py pipeline/language.py pipeline/lexicon/__init__.py pipeline/metadata.py \
 		pipeline/sampling.py pipeline/lexicon/mic2025.toml pipeline/report_assets/app.js \
 		pipeline/report_assets/cytoscape.min.js pipeline/report_assets/index.html.j2 \
-		pipeline/report_assets/keyness.html.j2 pipeline/report_assets/report.css
+		pipeline/report_assets/keyness.html.j2 pipeline/report_assets/report.css \
+		pipeline/report_assets/time.html.j2 pipeline/report_assets/time.js
 	$(call stage,report)
 
 extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline up to that stage
@@ -49,6 +50,7 @@ $(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) pipeline/extract/__
 		pipeline/graph.py pipeline/metadata.py pipeline/sampling.py pipeline/report.py pipeline/keyness.py \
 		pipeline/report_assets/app.js pipeline/report_assets/cytoscape.min.js \
 		pipeline/report_assets/index.html.j2 pipeline/report_assets/keyness.html.j2 \
-		pipeline/report_assets/report.css
+		pipeline/report_assets/report.css pipeline/report_assets/time.html.j2 \
+		pipeline/report_assets/time.js
 	$(call stage,run)
 	@touch $(addprefix $(ST)/,$(STAGES))

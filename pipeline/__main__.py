@@ -20,7 +20,7 @@ from pathlib import Path
 # report's layout) would only busy-wait on the same cores. Set before numpy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from . import errors, io  # noqa: E402
+from . import errors, io, metadata  # noqa: E402
 from .config import SECTIONS, load_config  # noqa: E402
 from .stages import STAGES  # noqa: E402
 
@@ -185,6 +185,8 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
     load_lexicon(ctx.config)  # a bad dictionary fails before any work starts
+    # and so does a bad corpus/metadata.csv; it is applied before the graph's merge
+    table = metadata.read_table(ctx.corpus) if finish_graph else None
     new_failures = []
     # started once there is work for workers: imports the report's libraries
     # while they run (on the core they leave), then draws the report
@@ -208,7 +210,8 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                         print(f"warning: {doc_id}: {warning}", file=sys.stderr)
                 ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
                         f"{counts['failed']} failed ({counts['seconds']} s)")
-            steps = _merge_corpus(ctx, stages, finish_graph, manifest, executor)
+            notes = _record_metadata(ctx, manifest, table) if finish_graph else []
+            steps = _merge_corpus(ctx, stages, finish_graph, manifest, executor, notes)
         if report:
             if not (ctx.outputs / "graph" / "cooccurrence.json").exists():
                 raise errors.UsageError(f"{ctx.outputs}/graph/cooccurrence.json not found: run the graph stage first")
@@ -228,12 +231,26 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     return errors.EXIT_DOCS_FAILED if failed else errors.EXIT_OK
 
 
-def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor) -> dict:
+def _record_metadata(ctx, manifest, table) -> list[str]:
+    """Record each document's metadata from metadata.csv, its file name and
+    extraction in the manifest (saved when that changed); returns the
+    warning about metadata.csv rows that name no document."""
+    unknown, changed = metadata.record(manifest.documents, table, ctx.config.graph.metadata_from_names)
+    if changed:
+        manifest.save(ctx.config)
+    if not unknown:
+        return []
+    return [f"{ctx.corpus / metadata.TABLE}: {len(unknown)} row(s) name no document of the corpus (the document "
+            f"column is a file's path relative to the corpus, e.g. 2015/mic2025.pdf): {metadata.listing(unknown)}"]
+
+
+def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor, notes=()) -> dict:
     """The corpus-level merges of the tag stage (candidates.csv,
     concepts_not_found.csv) and of the graph stage (graph/), each skipped when
     nothing it reads has changed; returns the manifest's corpus_steps. The two
     read and write different files: with a local pool, a worker merges the
-    tags while this process merges the graph."""
+    tags while this process merges the graph. ``notes`` and the graph's own
+    warnings are printed when the graph is merged."""
     from . import graph, tag
     from .runner import corpus_key
 
@@ -259,6 +276,9 @@ def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor
     if merge_tags:
         ctx.say(f"tag: {results['tag']['concepts_not_found']} concepts never found, "
                 f"{results['tag']['candidates']} candidate terms")
+    if merge_graph and not ctx.quiet:
+        for warning in [*notes, *(f"graph: {w}" for w in graph_result.get("warnings", []))]:
+            print(f"warning: {warning}", file=sys.stderr)
     if merge_graph:
         ctx.say(f"graph: {graph_result['nodes']} concepts, {graph_result['edges']} edges "
                 f"from {graph_result['documents']} documents")

@@ -80,6 +80,7 @@ class GraphConfig:
     seed: int = 42  # seed of community detection and layout
     group_by: str = ""  # metadata key (stages.extract.metadata) for one graph per value; "" for none
     group_pattern: str = ""  # regex applied to that value, first group kept, e.g. "(\\d{4})" for the year
+    metadata_from_names: str = ""  # regex with named groups searched in a document's path: metadata from file names
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,12 @@ def _validate(config: Config, text: str, origin: dict) -> None:
         re.compile(config.graph.group_pattern)
     except re.error as exc:
         fail("graph", "group_pattern", f"expected a regular expression ({exc})")
+    if config.graph.metadata_from_names:
+        from .metadata import check_name_pattern
+
+        problem = check_name_pattern(config.graph.metadata_from_names)
+        if problem:
+            fail("graph", "metadata_from_names", problem)
     from .chinese import is_config_name  # OpenCC names are checked by OpenCC itself
 
     for key in ("traditional_to_simplified", "simplified_to_traditional"):

@@ -38,13 +38,14 @@ import time
 from pathlib import Path
 
 from . import io
-from .metadata import document_groups
+from .metadata import document_groups, listing
 from .sampling import RoundRobin
 
 NAME = "graph"
 WINDOWS = ("sentence", "paragraph", "document", "words")
 NODE_FIELDS = ("label", "label_zh_hant", "label_zh_hans", "label_en", "category", "parent", "frequency",
                "doc_frequency", "windows", "degree", "weighted_degree", "betweenness", "pagerank", "community")
+OPTIONAL_NODE_FIELDS = ("mean_period",)  # with graph.group_by and numeric group values (years)
 MEASURES = ("jaccard", "dice", "pmi", "npmi", "association_strength")
 EDGE_FIELDS = ("weight", "doc_frequency", *MEASURES, "evidence_count", "evidence")
 ELLIPSIS = "…"
@@ -437,6 +438,158 @@ def _node_metrics(G, seed: int) -> None:
                           community=community[n])
 
 
+# ---------------------------------------------------------------- periods and trends
+
+class Periods:
+    """Per group value: its documents, their characters (of text/<doc>.txt)
+    and each concept's mentions and documents, summed one document at a time
+    (:meth:`add`)."""
+
+    def __init__(self):
+        self.groups: dict[str, dict] = {}
+
+    def add(self, group: str, chars: int, counts: dict) -> None:
+        g = self.groups.setdefault(group, {"documents": 0, "chars": 0, "concepts": {}})
+        g["documents"] += 1
+        g["chars"] += chars
+        for cid, v in counts["concepts"].items():
+            c = g["concepts"].setdefault(cid, {"mentions": 0, "documents": 0})
+            c["mentions"] += v["mentions"]
+            c["documents"] += 1 if v["mentions"] else 0
+
+
+def _number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def group_order(values) -> list[str]:
+    """Group values in time order: by number when every value is a number
+    (years), as text otherwise (ISO dates such as 2015-05 sort right as text).
+
+    >>> group_order(["2016", "999", "2015"]), group_order(["2016-01", "2015-12"])
+    (['999', '2015', '2016'], ['2015-12', '2016-01'])
+    """
+    values = sorted(set(values))
+    if values and all(_number(v) is not None for v in values):
+        return sorted(values, key=lambda v: (_number(v), v))
+    return values
+
+
+def per_10k(mentions: int, chars: int) -> float:
+    """Mentions per 10,000 characters, rounded to 4 decimals (0 for no text).
+
+    >>> per_10k(3, 20000), per_10k(1, 0)
+    (1.5, 0.0)
+    """
+    return round(mentions * 10000 / chars, 4) + 0.0 if chars else 0.0
+
+
+def trend(rates: list[float], order: list[str]) -> dict:
+    """How a concept's rate (mentions per 10,000 characters) moved over the
+    groups ``order`` (two or more, in time order).
+
+    ``difference`` is last minus first, ``ratio`` last over first (None when
+    the first is 0), ``slope`` the least-squares slope of the rate against the
+    group's position (0, 1, 2, ...), so it uses every group. ``trend``:
+    ``emerging`` (0 in the first group, mentioned in the last), ``fading``
+    (mentioned in the first, 0 in the last), ``rising``, ``falling`` or
+    ``steady`` (last above, below or equal to first, both above 0), ``between``
+    (0 in both, mentioned only in groups between them).
+
+    >>> t = trend([0.0, 1.0, 3.0], ["2015", "2016", "2017"])
+    >>> t["trend"], t["difference"], t["ratio"], t["slope"], t["first_seen"], t["groups_present"]
+    ('emerging', 3.0, None, 1.5, '2016', 2)
+    >>> trend([2.0, 1.0], ["a", "b"])["trend"], trend([2.0, 0.0], ["a", "b"])["trend"]
+    ('falling', 'fading')
+    """
+    first, last = rates[0], rates[-1]
+    n = len(rates)
+    mean_x, mean_y = (n - 1) / 2, sum(rates) / n
+    spread = sum((i - mean_x) ** 2 for i in range(n))
+    slope = sum((i - mean_x) * (r - mean_y) for i, r in enumerate(rates)) / spread if spread else 0.0
+    present = [g for g, r in zip(order, rates) if r > 0]
+    if first == 0:
+        kind = "emerging" if last > 0 else "between"
+    elif last == 0:
+        kind = "fading"
+    else:
+        kind = "rising" if last > first else "falling" if last < first else "steady"
+    return {"trend": kind, "first_group": order[0], "last_group": order[-1], "first_per_10k": first,
+            "last_per_10k": last, "difference": round(last - first, 4) + 0.0,
+            "ratio": round(last / first, 4) if first else None, "slope": round(slope, 4) + 0.0,
+            "groups_present": len(present), "first_seen": present[0] if present else None,
+            "last_seen": present[-1] if present else None}
+
+
+PERIOD_FIELDS = ("concept", "label_zh_hant", "label_zh_hans", "label_en", "group", "mentions", "documents", "chars",
+                 "per_10k_chars")
+TREND_FIELDS = ("concept", "label_zh_hant", "label_zh_hans", "label_en", "mentions", "trend", "first_group",
+                "last_group", "first_per_10k", "last_per_10k", "difference", "ratio", "slope", "groups_present",
+                "first_seen", "last_seen")
+
+
+def period_tables(periods: Periods, labels: dict[str, tuple[str, str, str]]) -> tuple[list[list], list[list]]:
+    """The rows of periods.csv (every concept mentioned in a group, times every
+    group, zeros included; by concept, then group in time order) and of
+    trends.csv (one row per concept when there are two groups or more; by
+    ``difference``, largest first, then concept). ``labels``: concept id ->
+    (Traditional, Simplified, English) label.
+
+    >>> p = Periods()
+    >>> p.add("2015", 10000, {"concepts": {"a": {"mentions": 2}}})
+    >>> p.add("2016", 20000, {"concepts": {"a": {"mentions": 1}, "b": {"mentions": 4}}})
+    >>> rows, trends = period_tables(p, {"a": ("甲", "甲", "A")})
+    >>> [r[4:] for r in rows]
+    [['2015', 2, 1, 10000, 2.0], ['2016', 1, 1, 20000, 0.5], ['2015', 0, 0, 10000, 0.0], ['2016', 4, 1, 20000, 2.0]]
+    >>> [(t[0], t[5], t[10]) for t in trends]
+    [('b', 'emerging', 2.0), ('a', 'falling', -1.5)]
+    """
+    order = group_order(periods.groups)
+    concepts = sorted({cid for g in periods.groups.values() for cid, c in g["concepts"].items() if c["mentions"]})
+    rows, trends = [], []
+    for cid in concepts:
+        names = list(labels.get(cid, (cid, cid, cid)))
+        rates, mentions = [], 0
+        for group in order:
+            g = periods.groups[group]
+            c = g["concepts"].get(cid, {"mentions": 0, "documents": 0})
+            rates.append(per_10k(c["mentions"], g["chars"]))
+            mentions += c["mentions"]
+            rows.append([cid, *names, group, c["mentions"], c["documents"], g["chars"], rates[-1]])
+        if len(order) >= 2:
+            t = trend(rates, order)
+            trends.append([cid, *names, mentions, *("" if t[k] is None else t[k] for k in TREND_FIELDS[5:])])
+    trends.sort(key=lambda r: (-r[TREND_FIELDS.index("difference")], r[0]))
+    return rows, trends
+
+
+def mean_periods(periods: Periods) -> dict[str, float]:
+    """Each concept's mean group value weighted by its mentions (VOSviewer's
+    overlay "average publication year"), when every group value is a number;
+    {} otherwise. Rounded to 2 decimals.
+
+    >>> p = Periods()
+    >>> p.add("2015", 1, {"concepts": {"a": {"mentions": 1}}})
+    >>> p.add("2017", 1, {"concepts": {"a": {"mentions": 3}, "b": {"mentions": 0}}})
+    >>> mean_periods(p)
+    {'a': 2016.5}
+    """
+    values = {g: _number(g) for g in periods.groups}
+    if not values or any(v is None for v in values.values()):
+        return {}
+    sums: dict[str, list[float]] = {}
+    for group, g in periods.groups.items():
+        for cid, c in g["concepts"].items():
+            s = sums.setdefault(cid, [0.0, 0])
+            s[0] += values[group] * c["mentions"]
+            s[1] += c["mentions"]
+    return {cid: round(total / n, 2) + 0.0 for cid, (total, n) in sorted(sums.items()) if n}
+
+
 # ---------------------------------------------------------------- files
 
 def graphml_bytes(G) -> bytes:
@@ -471,8 +624,9 @@ def write_graph_files(G, folder: Path) -> None:
     io.write_bytes(folder / "cooccurrence.graphml", graphml_bytes(G))
     io.write_bytes(folder / "cooccurrence.gexf", gexf_bytes(G))
     io.write_text(folder / "cooccurrence.json", json_text(G))
-    io.write_text(folder / "nodes.csv", io.csv_text(["id", *NODE_FIELDS],
-                                             ([n, *(G.nodes[n].get(f, "") for f in NODE_FIELDS)] for n in G.nodes)))
+    fields = [*NODE_FIELDS, *(f for f in OPTIONAL_NODE_FIELDS if any(f in d for _, d in G.nodes(data=True)))]
+    io.write_text(folder / "nodes.csv", io.csv_text(["id", *fields],
+                                             ([n, *(G.nodes[n].get(f, "") for f in fields)] for n in G.nodes)))
     io.write_text(folder / "edges.csv", io.csv_text(["source", "target", *EDGE_FIELDS],
                                              ([a, b, *(G.edges[a, b][f] for f in EDGE_FIELDS)] for a, b in G.edges)))
 
@@ -538,11 +692,15 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
 
 def finish(doc_ids: list[str], config, outputs: Path) -> dict:
     """Merge the per-document counts of ``doc_ids`` into the corpus graph and,
-    with ``graph.group_by``, into one graph per group (graph/groups/<value>/).
+    with ``graph.group_by``, into one graph per group (graph/groups/<value>/),
+    the concept x group table (graph/periods.csv), the trends between the
+    first and the last group (graph/trends.csv) and, for numeric groups, each
+    concept's ``mean_period`` in the corpus graph.
 
-    Group values come from ``stages.extract.metadata`` in the manifest, which
-    the runner saves before calling this; documents without a value are left
-    out of every group (and counted as ``ungrouped``).
+    Group values come from each document's metadata in the manifest
+    (:func:`metadata.document_metadata`), which the runner saves before
+    calling this; documents without a value are left out of every group (and
+    counted as ``ungrouped``, named in one warning).
     """
     from .lexicon import load_lexicon
 
@@ -550,9 +708,12 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
     lexicon = load_lexicon(config)
     groups_dir = outputs / "graph" / "groups"
     members: dict[str, list[str]] = {}  # group value -> its documents
+    group_of: dict[str, str | None] = {}
+    documents: dict = {}
     if cfg.group_by:
         documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
-        for d, value in document_groups(documents, doc_ids, cfg.group_by, cfg.group_pattern).items():
+        group_of = document_groups(documents, doc_ids, cfg.group_by, cfg.group_pattern)
+        for d, value in group_of.items():
             if value is not None:
                 members.setdefault(value, []).append(d)
     folders: dict[str, list[str]] = {}  # folder -> the group values written there
@@ -561,17 +722,25 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
     folder_of = {d: folder for folder, values in folders.items() for v in values for d in members[v]}
     # one document's counts in memory at a time, summed into the corpus's and its group's totals
     corpus, groups = Totals(cfg.max_evidence), {folder: Totals(cfg.max_evidence) for folder in folders}
+    periods = Periods()
     for d in sorted(doc_ids):
         counts = io.read_json(outputs / ".state" / "graph" / f"{d}.json")
         corpus.add(d, counts)
         if d in folder_of:
             groups[folder_of[d]].add(d, counts)
+            chars = documents[d].get("stages", {}).get("extract", {}).get("chars") or 0
+            periods.add(group_of[d], chars, counts)
     options = {"min_weight": cfg.min_weight, "seed": cfg.seed}
     G = graph_of_totals(corpus.result(), lexicon, attributes=_attributes(cfg), **options)
+    for cid, mean in mean_periods(periods).items():
+        if cid in G:
+            G.nodes[cid]["mean_period"] = mean
     write_graph_files(G, outputs / "graph")
     result = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "documents": len(doc_ids)}
     if not cfg.group_by:
         shutil.rmtree(groups_dir, ignore_errors=True)
+        for name in ("periods.csv", "trends.csv"):
+            (outputs / "graph" / name).unlink(missing_ok=True)
         return result
     rows = []
     for folder, values in sorted(folders.items()):
@@ -586,7 +755,16 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
             if old.is_dir() and old.name not in folders:
                 shutil.rmtree(old)
     io.write_text(groups_dir / "groups.csv", io.csv_text(["group", "folder", "documents", "nodes", "edges", "doc_ids"], rows))
-    result.update(groups=len(folders), ungrouped=len(doc_ids) - sum(len(m) for m in members.values()))
+    labels = {cid: (c.zh_hant, c.zh_hans, c.en) for cid, c in lexicon.concepts.items()}
+    period_rows, trend_rows = period_tables(periods, labels)
+    io.write_text(outputs / "graph" / "periods.csv", io.csv_text(PERIOD_FIELDS, period_rows))
+    io.write_text(outputs / "graph" / "trends.csv", io.csv_text(TREND_FIELDS, trend_rows))
+    ungrouped = sorted(d for d, value in group_of.items() if value is None)
+    result.update(groups=len(folders), ungrouped=len(ungrouped))
+    if ungrouped:
+        how = f" matching group_pattern {cfg.group_pattern!r}" if cfg.group_pattern else ""
+        result["warnings"] = [f"{len(ungrouped)} of {len(doc_ids)} documents have no {cfg.group_by!r} value{how} "
+                              f"and are left out of the groups, periods.csv and trends.csv: {listing(ungrouped)}"]
     return result
 
 

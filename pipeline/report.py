@@ -13,7 +13,7 @@ Document text is untrusted. The template escapes every value; the data
 for the script is JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` and so
 on (:func:`embed_json`), so no text can close the script element; the script
 puts text into the page with ``textContent`` only; and the page's
-Content-Security-Policy allows only the page's own two scripts (by hash), so
+Content-Security-Policy allows only the page's own scripts (by hash), so
 even a tag that slipped through could not run.
 
 Reruns are byte-identical: no timestamps, every list sorted, the layout seeded,
@@ -310,6 +310,117 @@ def keyness_view(counts: dict, groups: dict, *, top_n: int = 30) -> dict | None:
             "down": sorted((r for r in rows if r["g2"] < 0), key=lambda r: (r["g2"], r["item"]))[:top_n]}
 
 
+# ---------------------------------------------------------------- time view
+
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 160, 32, 4
+
+
+def _float(value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
+
+
+def sparkline(values: list[float], *, width: int = SPARK_WIDTH, height: int = SPARK_HEIGHT,
+              pad: int = SPARK_PAD) -> list[tuple[float, float]]:
+    """Points of a small line chart of ``values`` (one per group, in order)
+    in a ``width`` x ``height`` box, y growing downwards, scaled to the
+    largest value (a line along the bottom when all are 0).
+
+    >>> sparkline([0.0, 2.0, 1.0], width=20, height=12, pad=2)
+    [(2.0, 10.0), (10.0, 2.0), (18.0, 6.0)]
+    >>> sparkline([5.0], width=20, height=12, pad=2)
+    [(10.0, 2.0)]
+    """
+    top = max(values, default=0) or 1
+    step = (width - 2 * pad) / (len(values) - 1) if len(values) > 1 else 0
+    return [(round(pad + i * step if len(values) > 1 else width / 2, 1),
+             round(height - pad - (height - 2 * pad) * v / top, 1)) for i, v in enumerate(values)]
+
+
+def time_view(periods: list[dict], trends: list[dict], doc_rows: list[dict], *, group_by: str, top_n: int = 30,
+              mean_period: dict | None = None, labels: str = "zh-Hant") -> dict:
+    """What the page's time view shows, from the rows of graph/periods.csv and
+    graph/trends.csv (as read by csv.DictReader) and the documents table's
+    rows (their ``group``): the groups with their documents and characters;
+    the ``top_n`` most mentioned concepts, each with its rate per group and a
+    sparkline; the emerging and fading concepts (trends.csv's rule), largest
+    rate first; and the nodes' ``mean_period`` for the overlay colouring.
+
+    >>> periods = [{"concept": "a", "label_zh_hant": "甲", "label_zh_hans": "甲", "label_en": "A", "group": g,
+    ...             "mentions": m, "documents": "1", "chars": "100", "per_10k_chars": r}
+    ...            for g, m, r in (("2015", "0", "0.0"), ("2016", "2", "200.0"))]
+    >>> trends = [{"concept": "a", "trend": "emerging", "first_per_10k": "0.0", "last_per_10k": "200.0"}]
+    >>> view = time_view(periods, trends, [{"group": "2016"}], group_by="date")
+    >>> view["groups"], view["concepts"][0]["mentions"], view["concepts"][0]["points"]
+    ([{'group': '2015', 'documents': 0, 'chars': 100}, {'group': '2016', 'documents': 1, 'chars': 100}], 2, '4.0,28.0 156.0,4.0')
+    >>> [c["id"] for c in view["emerging"]], view["fading"]
+    (['a'], [])
+    """
+    label_key = LABEL_KEYS[labels]
+    order, chars, concepts = [], {}, {}
+    for row in periods:
+        group = str(row.get("group", ""))
+        if group not in chars:
+            order.append(group)
+            chars[group] = int(_float(row.get("chars")))
+        c = concepts.setdefault(row.get("concept", ""), {
+            "id": row.get("concept", ""), "label": row.get(label_key) or row.get("concept", ""),
+            "label_zh_hant": row.get("label_zh_hant", ""), "label_en": row.get("label_en", ""),
+            "mentions": 0, "rates": {}})
+        c["mentions"] += int(_float(row.get("mentions")))
+        c["rates"][group] = _float(row.get("per_10k_chars"))
+    documents = {g: sum(1 for r in doc_rows if r.get("group") == g) for g in order}
+    trend_of = {t.get("concept"): t for t in trends}
+    mean_period = mean_period or {}
+    shown = sorted(concepts.values(), key=lambda c: (-c["mentions"], c["id"]))[:top_n]
+    for c in shown:
+        rates = [c["rates"].get(g, 0.0) for g in order]
+        points = sparkline(rates)
+        c.update(values=rates, points=" ".join(f"{x},{y}" for x, y in points), dots=points,
+                 title="; ".join(f"{g}: {r:g}" for g, r in zip(order, rates)),
+                 trend=trend_of.get(c["id"], {}).get("trend", ""), mean_period=mean_period.get(c["id"], ""))
+
+    def listed(kind, rate):
+        rows = [t for t in trends if t.get("trend") == kind]
+        rows.sort(key=lambda t: (-_float(t.get(rate)), t.get("concept", "")))
+        return [{"id": t.get("concept", ""), "label": t.get(label_key) or t.get("concept", ""),
+                 "label_en": t.get("label_en", ""), "rate": t.get(rate, ""), "first_seen": t.get("first_seen", ""),
+                 "last_seen": t.get("last_seen", "")} for t in rows[:top_n]]
+
+    numbers = sorted(v for v in mean_period.values() if isinstance(v, (int, float)))
+    return {"group_by": group_by, "groups": [{"group": g, "documents": documents[g], "chars": chars[g]} for g in order],
+            "concepts": shown, "concept_count": len(concepts), "emerging": listed("emerging", "last_per_10k"),
+            "fading": listed("fading", "first_per_10k"), "width": SPARK_WIDTH, "height": SPARK_HEIGHT,
+            "ungrouped": sum(1 for r in doc_rows if r.get("group") == "" and r.get("status") == "ok"),
+            "script": {"group_by": group_by, "mean_period": {k: mean_period[k] for k in sorted(mean_period)},
+                       "range": [numbers[0], numbers[-1]] if numbers else None}}
+
+
+def document_time_rows(documents: dict, *, group_by: str, group_pattern: str = "") -> dict[str, dict]:
+    """The documents table's extra cells in the time view: date, issuer,
+    document number (from each document's metadata), group and mentions.
+
+    >>> document_time_rows({"a": {"metadata": {"date": "2016", "issuer": "工信部"},
+    ...                           "stages": {"tag": {"mentions": 7}}}}, group_by="date")
+    {'a': {'date': '2016', 'issuer': '工信部', 'number': '', 'group': '2016', 'mentions': 7}}
+    """
+    from .metadata import document_metadata, group_of
+
+    out = {}
+    for doc_id in sorted(documents):
+        d = documents[doc_id] if isinstance(documents[doc_id], dict) else {}
+        md = document_metadata(d)
+        tag = (d.get("stages") or {}).get("tag") if isinstance(d.get("stages"), dict) else {}
+        out[doc_id] = {"date": _blank(md.get("date")), "issuer": _blank(md.get("issuer")),
+                       "number": _blank(md.get("document_number")),
+                       "group": group_of(md, group_by, group_pattern) or "",
+                       "mentions": _blank((tag or {}).get("mentions"))}
+    return out
+
+
 # ---------------------------------------------------------------- static figure
 
 def load_libraries(fonts=()) -> None:
@@ -452,7 +563,8 @@ def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str,
            positions: dict | None = None, kwic_data: dict | None = None, kwic_limit: int = 20,
            never_found: list[dict] = (), candidates: tuple[list[str], list[list[str]]] | None = None,
            candidates_name: str = "candidates.csv", figure_svg: bytes = b"", figure_warning: str | None = None,
-           labels: str = "zh-Hant", aliases: dict | None = None, keyness: dict | None = None) -> str:
+           labels: str = "zh-Hant", aliases: dict | None = None, keyness: dict | None = None,
+           time: dict | None = None, document_time: dict | None = None) -> str:
     """The report page as a string (pure: data in, HTML out).
 
     >>> page = render([{"id": "x", "label_en": "<b>"}], [], {}, title="t")
@@ -475,9 +587,13 @@ def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str,
         "kwic": kwic_data,
     }
     app, library = _asset("app.js"), _asset("cytoscape.min.js")
-    csp = (f"default-src 'none'; script-src {_csp_hash(library)} {_csp_hash(app)}; style-src 'unsafe-inline'; "
-           "img-src data:")
+    time_js = _asset("time.js") if time else ""
+    scripts = " ".join(_csp_hash(script) for script in (library, app, time_js) if script)
+    csp = f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src data:"
     doc_rows = document_rows(documents)
+    if time:  # the time view's columns of the documents table
+        blank = {"date": "", "issuer": "", "number": "", "group": "", "mentions": ""}
+        doc_rows = [{**r, **blank, **(document_time or {}).get(r["id"], {})} for r in doc_rows]
     svg = figure_svg.decode("utf-8")
     svg = svg[svg.find("<svg"):] if svg else ""  # drop the XML declaration and doctype: this is inline SVG
     if candidates is not None:
@@ -485,13 +601,15 @@ def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str,
     return _template().render(
         # Markup (not escaped) only where the text is safe by construction:
         # the policy is our own text and base64 hashes (escaping would turn its
-        # quotes into entities); the style and the two scripts are the
+        # quotes into entities); the style and the scripts are the
         # project's files, refused by _asset if they could end their element,
         # and escaping would change what the CSP hashes cover; the data is
         # embed_json's, with < > & already written as \u003c and so on; the
         # SVG is matplotlib's XML, whose writer escapes every text and comment
         csp=Markup(csp), style=Markup(_asset("report.css")), library=Markup(library), app=Markup(app),
         data_json=Markup(embed_json(data)), figure_svg=Markup(svg),
+        # the time view, when graph.group_by is set: its script and data (as the graph's above)
+        time=time, time_js=Markup(time_js), time_json=Markup(embed_json(time["script"]) if time else ""),
         # everything else, document text above all, is escaped by the template
         title=title, documents=doc_rows, failed=sum(r["status"] == "failed" for r in doc_rows),
         concept_count=len(nodes), edge_count=len(edges), kwic_limit=kwic_limit,
@@ -526,6 +644,32 @@ def _read_candidates(outputs: Path, name: str):
         return None
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
     return (rows[0], rows[1:]) if rows else ([], [])
+
+
+def _read_csv_rows(path: Path) -> list[dict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []
+    return list(csv.DictReader(_io.StringIO(text, newline="")))
+
+
+def _time_view(config, outputs: Path, documents: dict, node_link: dict):
+    """The time view and the documents table's time columns, when
+    ``graph.group_by`` is set and the graph stage wrote graph/periods.csv;
+    (None, None) otherwise."""
+    periods_path = outputs / "graph" / "periods.csv"
+    if not config.graph.group_by or not periods_path.is_file():
+        return None, None
+    document_time = document_time_rows(documents, group_by=config.graph.group_by,
+                                       group_pattern=config.graph.group_pattern)
+    doc_rows = [{**r, **document_time.get(r["id"], {})} for r in document_rows(documents)]
+    mean_period = {str(n["id"]): n["mean_period"] for n in node_link.get("nodes") or []
+                   if isinstance(n, dict) and "id" in n and isinstance(n.get("mean_period"), (int, float))}
+    view = time_view(_read_csv_rows(periods_path), _read_csv_rows(outputs / "graph" / "trends.csv"), doc_rows,
+                     group_by=config.graph.group_by, top_n=config.report.top_n, mean_period=mean_period,
+                     labels=config.report.labels)
+    return view, document_time
 
 
 def run(config, outputs: Path) -> dict:
@@ -563,13 +707,14 @@ def run(config, outputs: Path) -> dict:
     never = [{"id": c.id, "zh_hant": c.zh_hant, "zh_hans": c.zh_hans, "en": c.en, "category": c.category,
               "parent": c.parent} for c in lexicon.concepts.values() if c.id not in found]
     aliases = {c.id: sorted({*c.aliases, *c.aliases_en}) for c in lexicon.concepts.values() if c.id in found}
+    time, document_time = _time_view(config, outputs, documents, node_link)
     positions = layout(nodes, edges, seed=config.graph.seed)
     png, svg, warning = draw_figure(nodes, edges, positions, fonts=cfg.figure_fonts, labels=cfg.labels)
     page = render(nodes, edges, documents, title=cfg.title, top_n=cfg.top_n, positions=positions,
                   kwic_data=kwic_data, kwic_limit=cfg.kwic_per_concept,
                   never_found=never, candidates=_read_candidates(outputs, cfg.candidates),
                   candidates_name=cfg.candidates, figure_svg=svg, figure_warning=warning, labels=cfg.labels,
-                  aliases=aliases, keyness=keyness)
+                  aliases=aliases, keyness=keyness, time=time, document_time=document_time)
     folder = outputs / "report"
     io.write_bytes(folder / "graph.png", png)
     io.write_bytes(folder / "graph.svg", svg)

@@ -20,6 +20,7 @@ import contextlib
 import functools
 import gc
 import importlib
+import json
 import os
 import re
 import shutil
@@ -443,6 +444,7 @@ def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str
     code and config, the dictionary, and every document's stage keys and status.
     When it is unchanged the step's outputs are already up to date."""
     from .lexicon import lexicon_hash
+    from .metadata import document_metadata
 
     parts = [step, upstream, *code_hashes(step), config.section_hash(step), lexicon_hash(config)]
     parts += [f"{lib}={_version(lib)}" for lib in STAGE[step].libraries]
@@ -451,8 +453,12 @@ def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str
         parts.append(io.code_hash(candidates) if candidates.is_file() else "no candidates")
     # the stages the step reads: tag's corpus files do not change with [graph]
     read = STAGE_ORDER[:STAGE_ORDER.index(step) + 1] if step in STAGE_ORDER else STAGE_ORDER
+    # with groups, a document's metadata (metadata.csv, its file name) regroups it without redoing a stage
+    grouped = step in ("graph", "report") and config.graph.group_by
     for doc_id, entry in sorted(manifest.documents.items()):
         failed = entry.get("status") == "failed"
         keys = ",".join(f"{s}={r.get('key')}" for s, r in sorted(entry.get("stages", {}).items()) if s in read)
         parts.append(f"{doc_id}|{failed}|{entry.get('reason') if failed else ''}|{keys}")
+        if grouped:
+            parts.append(json.dumps(document_metadata(entry), sort_keys=True, ensure_ascii=False))
     return io.sha256_text(*parts)
