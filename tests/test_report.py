@@ -478,3 +478,10 @@ def test_hostile_document_is_shown_never_run(browser, tmp_path):
     assert page.locator("#details img, #details script, #details svg, #details iframe").count() == 0
     visit.check_clean()
     visit.context.close()
+
+
+def test_grouped_report_has_the_keyness_and_time_sections_together(dated):
+    page = (dated / "outputs" / "report" / "index.html").read_text(encoding="utf-8")
+    for anchor in ("keyness", "time"):
+        assert f'id="{anchor}"' in page and f'href="#{anchor}"' in page, anchor
+    assert page.index('id="keyness"') != page.index('id="time"')
