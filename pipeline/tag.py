@@ -105,12 +105,29 @@ def match(text: str, analysis: str, lexicon: Lexicon, boundaries: set[int] | Non
     """(mentions, rejected): the longest candidates first, never overlapping.
 
     A candidate that is not a dictionary word as it stands and starts or ends
-    inside a token of the segmentation (``boundaries``) is rejected.
+    inside a token of the segmentation (``boundaries``) is rejected
+    (``"reason": "segmentation"``); so is one that fails its concept's coding
+    rule (``"reason": "rule"``: a ``near`` word missing or a ``not_near`` word
+    present within ``within`` characters of it), before the longest match is
+    chosen, so that a shorter term inside it may still count.
+
+    >>> from pipeline.config import Config
+    >>> lex = load_lexicon(Config())
+    >>> text = "扫地机器人，以及工业和服务领域的机器人"  # 机器人: not_near 扫地 within 10 characters
+    >>> mentions, rejected = match(text, text, lex)
+    >>> [m["start"] for m in mentions], [(r["start"], r["reason"]) for r in rejected]
+    ([16], [(2, 'rule')])
     """
     found, rejected = [], []
+    rules = lexicon.rules or {}
     for start, end, cid, whole in candidates(text, analysis, lexicon):
         if not whole and boundaries is not None and not (start in boundaries and end in boundaries):
-            rejected.append({"concept": cid, "surface": text[start:end], "start": start, "end": end})
+            rejected.append({"concept": cid, "surface": text[start:end], "start": start, "end": end,
+                             "reason": "segmentation"})
+        elif cid in rules and not rules[cid].admits(analysis[max(0, start - rules[cid].within):start],
+                                                     analysis[end:end + rules[cid].within]):
+            rejected.append({"concept": cid, "surface": text[start:end], "start": start, "end": end,
+                             "reason": "rule"})
         else:
             found.append((start, end, cid))
     taken = bytearray(len(text) + 1)
@@ -120,7 +137,25 @@ def match(text: str, analysis: str, lexicon: Lexicon, boundaries: set[int] | Non
             taken[start:end] = b"\x01" * (end - start)
             mentions.append({"concept": cid, "surface": text[start:end], "start": start, "end": end})
     mentions.sort(key=lambda m: m["start"])
-    return mentions, rejected
+    # a candidate inside a longer mention was no mention whatever its rule says, and one inside a
+    # longer candidate turned down by a rule is the same use turned down once (先进制造 in 先进制造业)
+    starts = [m["start"] for m in mentions]
+    kept, reach = [], -1
+    for r in sorted(rejected, key=lambda r: (r["start"], -r["end"])):
+        if r["reason"] == "rule":
+            if r["end"] <= reach or _inside(r, mentions, starts):
+                continue
+            reach = r["end"]
+        kept.append(r)
+    return mentions, kept
+
+
+def _inside(candidate: dict, mentions: list[dict], starts: list[int]) -> bool:
+    """Whether a mention (``mentions`` in text order, ``starts`` their starts) holds ``candidate``'s span."""
+    import bisect
+
+    k = bisect.bisect_right(starts, candidate["start"]) - 1
+    return k >= 0 and mentions[k]["end"] >= candidate["end"]
 
 
 def tag_text(text: str, analysis: str, lexicon: Lexicon, boundaries: set[int] | None = None) -> list[dict]:
@@ -179,6 +214,11 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     boundaries = token_boundaries(text, sentences) if sentences is not None else None
     analysis = to_analysis(text, script, config)
     mentions, rejected = match(text, analysis, lexicon, boundaries)
+    by_rule = [r for r in rejected if r["reason"] == "rule"]
+    rejected = [r for r in rejected if r["reason"] != "rule"]
+    ruled_out: dict[str, int] = {}  # concept -> candidates its coding rule turned down
+    for r in by_rule:
+        ruled_out[r["concept"]] = ruled_out.get(r["concept"], 0) + 1
     extracted = io.read_json(outputs / ".state" / "extract" / f"{doc_id}.json")
     locate(mentions, extracted["paragraphs"], spans, extracted["page_starts"])
     keys = ("concept", "surface", "start", "end", "paragraph", "sentence", "page")
@@ -188,9 +228,11 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     for m in mentions:
         concepts[m["concept"]] = concepts.get(m["concept"], 0) + 1
     io.write_state(outputs / ".state" / "tag" / f"{doc_id}.json", {
-        "concepts": concepts, "candidates": doc_candidates(text, analysis, sentences or [], mentions, lexicon)})
+        "concepts": concepts, "ruled_out": ruled_out,
+        "candidates": doc_candidates(text, analysis, sentences or [], mentions, lexicon)})
     return {"mentions": len(mentions), "concepts": len({m["concept"] for m in mentions}),
             "rejected": len(rejected), "rejected_surfaces": sorted({r["surface"] for r in rejected})[:20],
+            "ruled_out": {k: ruled_out[k] for k in sorted(ruled_out)},
             "segmentation": boundaries is not None, "seconds": round(time.perf_counter() - started, 3)}
 
 

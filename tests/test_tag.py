@@ -168,6 +168,23 @@ def test_opencc_conversion_gives_the_same_concept_counts(built, source, opencc):
     ("industrial. Internet", []),                                                 # never across a full stop
     ("智能製造工程", ["smart_manufacturing_project"]),                              # longest first
     ("创新、材料、质量、互联网", []),                                               # generic words are no terms
+    # coding rules (issue 17): off-domain uses are no mentions
+    ("推进互联网+政务服务", []),                                                  # 互联网+ not_near 政务
+    ("推進「互聯網+政務服務」，發展「互聯網+」製造", ["internet_plus"]),                # Traditional, quoted
+    ("扫地机器人销量大增", []),                                                   # 机器人 not_near 扫地
+    ("深圳市大疆机器人科技有限公司", []),                                           # a company name
+    ("发展工业机器人和服务机器人", ["robots", "robots"]),
+    ("從美國的《先進製造業國家戰略計劃》看", []),                                     # the US plan
+    ("发展先进制造业", ["advanced_manufacturing"]),
+    ("the National Strategic Plan for Advanced Manufacturing", []),
+    # companions and wordings found missing on Government Work Reports
+    ("加快5G商用步伐，发展人工智能", ["five_g", "artificial_intelligence"]),
+    ("推動5G與人工智慧", ["five_g", "artificial_intelligence"]),                    # Taiwan wording
+    ("25G光模块与5GHz频段", []),                                                 # 5G only as a token of its own
+    ("实施创新驱动发展战略，坚持创新驱动", ["innovation_driven_development_strategy", "innovation_driven"]),
+    ("建设制造强国", ["manufacturing_power"]),
+    ("大飞机和飞机发动机", ["large_aircraft", "aero_engines"]),
+    ("高端装备创新工程与高端装备", ["high_end_equipment_innovation_project", "high_end_equipment_manufacturing"]),
 ])
 def test_tag_text_cases(text, expected):
     from pipeline.chinese import detect_script, to_analysis
@@ -217,3 +234,36 @@ def test_reports_of_concepts_not_found_and_candidates(built):
     for r in candidates:
         assert r["term"] not in lexicon.zh and not any(f in lexicon.zh for f in fold(r["surface"]))
         assert int(r["sentences"]) >= 2 and r["concepts"]
+
+
+def test_rule_rejections_are_counted_per_concept_in_state_and_manifest(built):
+    """The bundled article names the US 《先進製造業國家戰略計劃》 once in each Chinese
+    version and in the English brief: advanced_manufacturing's not_near rule turns
+    it down, and the tag stage's record and state say so."""
+    docs = json.loads((built / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    for doc in GOLD_DOCS:
+        assert docs[doc]["stages"]["tag"]["ruled_out"] == {"advanced_manufacturing": 1}, doc
+        state = json.loads((built / f".state/tag/{doc}.json").read_text(encoding="utf-8"))
+        assert state["ruled_out"] == {"advanced_manufacturing": 1}
+
+
+def test_a_user_rule_changes_what_is_a_mention(tmp_path):
+    """A user dictionary overrides a built-in concept with a near rule: only
+    mentions with one of its words close by remain."""
+    from pipeline.config import load_config
+
+    (tmp_path / "mine.toml").write_text('''[[concept]]
+id = "big_data"
+category = "companion"
+parent = ""
+zh_hant = "大數據"
+zh_hans = "大数据"
+en = "big data"
+near = ["製造", "工業"]
+within = 6
+''', encoding="utf-8")
+    (tmp_path / "config.toml").write_text('[tag]\ndictionaries = ["mine.toml"]\n', encoding="utf-8")
+    lexicon = load_lexicon(load_config(tmp_path / "config.toml"))
+    text = "工业大数据平台；大数据杀熟"
+    mentions, rejected = __import__("pipeline.tag", fromlist=["match"]).match(text, text, lexicon)
+    assert [m["start"] for m in mentions] == [2] and [(r["start"], r["reason"]) for r in rejected] == [(8, "rule")]
