@@ -350,3 +350,63 @@ def english_key(alias: str) -> str:
 def english_lookup(lexicon: Lexicon, surface: str) -> str | None:
     """The concept an English wording names, if any (any case or inflection)."""
     return lexicon.en.get(english_key(surface))
+
+
+# --- adding a concept to a user dictionary (python -m pipeline lexicon add) ----------------------------------------
+
+USER_HEADER = """# User dictionary of the policy pipeline: [[concept]] tables as in pipeline/lexicon/mic2025.toml
+# (see docs/dictionary.md). Written by `python -m pipeline lexicon add`; edit freely.
+"""
+
+
+def snake_id(label: str) -> str:
+    """An id made from an English label (never from a Chinese surface, which a converter may change).
+
+    >>> snake_id("Industrial APP"), snake_id("6G"), snake_id("新基建")
+    ('industrial_app', 'c_6g', '')
+    """
+    words = re.findall(r"[a-z0-9]+", label.lower())
+    cid = "_".join(words)
+    return ("c_" + cid if cid[:1].isdigit() else cid) if cid else ""
+
+
+def concept_entry(term: str, *, cid: str, en: str, category: str = "companion", parent: str = "") -> str:
+    """The TOML table of a new concept: ``term`` (any script) gives both labels
+    through OpenCC (zh_hans with t2s, zh_hant with s2hk, the built-in
+    dictionary's convention); a Taiwan or Hong Kong wording that differs from
+    the mainland one is kept as an alias.
+
+    >>> print(concept_entry("工業APP", cid="industrial_app", en="industrial app"), end="")
+    [[concept]]
+    id = "industrial_app"
+    category = "companion"
+    parent = ""
+    zh_hant = "工業APP"
+    zh_hans = "工业APP"
+    en = "industrial app"
+    aliases = []
+    aliases_en = []
+    """
+    import json
+
+    hans = chinese.converter("t2s")(term)
+    hant = chinese.converter("s2hk")(hans)
+    aliases = [term] if term not in (hans, hant) else []
+
+    def q(value):  # a TOML basic string (JSON's escapes are TOML's)
+        return json.dumps(value, ensure_ascii=False)
+
+    return (f"[[concept]]\nid = {q(cid)}\ncategory = {q(category)}\nparent = {q(parent)}\nzh_hant = {q(hant)}\n"
+            f"zh_hans = {q(hans)}\nen = {q(en)}\naliases = [{', '.join(map(q, aliases))}]\naliases_en = []\n")
+
+
+def check_files(paths) -> Lexicon:
+    """Parse, validate and index dictionary files in order, as the tag stage
+    would (uncached): the ConfigError of the first problem, or the lexicon."""
+    concepts = []
+    for path in paths:
+        path = Path(path)
+        parsed = parse_lexicon(path.read_text(encoding="utf-8"), str(path))
+        _check_unique_ids(parsed)
+        concepts.extend(parsed)
+    return build_lexicon(concepts)
