@@ -16,11 +16,13 @@ $(ST)/convert: $(ST)/extract $(ST)/config-convert pipeline/convert.py pipeline/c
 
 $(ST)/segment: $(ST)/convert $(ST)/config-segment $(ST)/config-tag pipeline/segment.py \
 		pipeline/chinese.py pipeline/language.py pipeline/lexicon/__init__.py pipeline/lexicon/mic2025.toml \
-		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh.txt
+		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh-policy.txt \
+		pipeline/lexicon/stopwords-zh.txt
 	$(call stage,segment-docs)
 
 $(ST)/tag: $(ST)/segment $(ST)/config-tag pipeline/tag.py pipeline/chinese.py pipeline/language.py \
-		pipeline/lexicon/__init__.py pipeline/lexicon/mic2025.toml pipeline/lexicon/stopwords-en.txt \
+		pipeline/lexicon/__init__.py pipeline/metadata.py pipeline/lexicon/mic2025.toml \
+		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh-policy.txt \
 		pipeline/lexicon/stopwords-zh.txt
 	$(call stage,tag-docs)
 
@@ -46,11 +48,11 @@ $(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) pipeline/extract/__
 		pipeline/extract/ocr.py pipeline/extract/paragraphs.py pipeline/extract/radicals.py \
 		pipeline/extract/textfile.py pipeline/isolation.py pipeline/convert.py pipeline/chinese.py \
 		pipeline/language.py pipeline/segment.py pipeline/lexicon/__init__.py pipeline/lexicon/mic2025.toml \
-		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh.txt pipeline/tag.py \
-		pipeline/graph.py pipeline/metadata.py pipeline/sampling.py pipeline/report.py pipeline/keyness.py \
-		pipeline/report_assets/app.js pipeline/report_assets/cytoscape.min.js \
-		pipeline/report_assets/index.html.j2 pipeline/report_assets/keyness.html.j2 \
-		pipeline/report_assets/report.css pipeline/report_assets/time.html.j2 \
-		pipeline/report_assets/time.js
+		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh-policy.txt \
+		pipeline/lexicon/stopwords-zh.txt pipeline/tag.py pipeline/metadata.py pipeline/graph.py \
+		pipeline/sampling.py pipeline/report.py pipeline/keyness.py pipeline/report_assets/app.js \
+		pipeline/report_assets/cytoscape.min.js pipeline/report_assets/index.html.j2 \
+		pipeline/report_assets/keyness.html.j2 pipeline/report_assets/report.css \
+		pipeline/report_assets/time.html.j2 pipeline/report_assets/time.js
 	$(call stage,run)
 	@touch $(addprefix $(ST)/,$(STAGES))

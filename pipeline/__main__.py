@@ -22,6 +22,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from . import errors, io, metadata  # noqa: E402
 from .config import SECTIONS, load_config  # noqa: E402
+from .lexicon import CATEGORIES  # noqa: E402
 from .stages import STAGES  # noqa: E402
 
 # the stage commands and their help come from the stage graph (pipeline/stages.py)
@@ -40,6 +41,8 @@ HELP = {
     "matrix": "document × concept (or word) counts as CSV or Matrix Market, for R (quanteda, Matrix), pandas, scipy",
     "status": "summarise outputs/manifest.json; exit 1 if any document failed",
     "stamps": "for make: refresh outputs/.stamps/ (corpus listing, config section hashes) when they change",
+    "lexicon": "the dictionary: `lexicon add TERM` appends a concept to a user dictionary, `lexicon check [FILE]` "
+               "validates",
 }
 
 
@@ -101,6 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json", "csv"), default="text",
                    help="text (default; nothing when the graphs agree), json, or csv (one row per change)")
     _research_views(sub, common)
+    p = sub.add_parser("lexicon", parents=[common], help=HELP["lexicon"], description=HELP["lexicon"])
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    add = actions.add_parser("add", parents=[common], help="append a validated concept to a user dictionary",
+                             description="Append a concept to a user dictionary (created if missing): labels in "
+                             "both scripts from TERM with OpenCC; refuses a duplicate id or alias, an unknown parent "
+                             "or a cycle.")
+    add.add_argument("term", help="the Chinese term in any script (or an English one)")
+    add.add_argument("--id", dest="cid", metavar="ID", help="ASCII snake_case id (default: made from --en)")
+    add.add_argument("--en", metavar="LABEL", help="English label (needed unless TERM is English)")
+    add.add_argument("--category", default="companion", choices=CATEGORIES, help="category (default: companion)")
+    add.add_argument("--parent", default="", metavar="ID", help="id of the parent concept (default: none)")
+    add.add_argument("--file", metavar="FILE", help="the user dictionary (default: the first of [tag] dictionaries, "
+                     "else user-terms.toml beside the config file)")
+    check = actions.add_parser("check", parents=[common], help="validate the dictionaries (and FILE)",
+                               description="Validate the built-in and configured dictionaries, and FILE with them.")
+    check.add_argument("file", nargs="?", help="a dictionary file to check with the configured ones")
     return parser
 
 
@@ -795,6 +814,66 @@ def cmd_matrix(ctx, args) -> int:
     for path, text in written.items():
         io.write_text(Path(path), text)
         print(path)
+
+
+def cmd_lexicon(ctx, args) -> int:
+    """`lexicon check [FILE]` and `lexicon add TERM ...`: validation through the
+    tag stage's own loader, so what passes here loads in a run."""
+    from .lexicon import USER_HEADER, check_files, concept_entry, lexicon_files, snake_id
+
+    config = ctx.config
+    configured = lexicon_files(config)
+    base = Path(config.path).parent if config.path != "<defaults>" else Path(".")
+    if args.action == "check":
+        extra = [Path(args.file)] if args.file else []
+        for path in extra:
+            if not path.is_file():
+                raise errors.UsageError(f"{path}: no such dictionary file")
+        paths = configured + [p for p in extra if p.resolve() not in {c.resolve() for c in configured}]
+        lexicon = check_files(paths)
+        if not ctx.quiet:
+            print(f"{len(lexicon.concepts)} concepts in {len(paths)} file(s): ok")
+        return errors.EXIT_OK
+    target = Path(args.file) if args.file else base / (config.tag.dictionaries[0] if config.tag.dictionaries
+                                                          else "user-terms.toml")
+    term = args.term.strip()
+    if not term:
+        raise errors.UsageError("lexicon add: TERM is empty")
+    en = (args.en or (term if term.isascii() else "")).strip()
+    if not en:
+        raise errors.UsageError(f"lexicon add: {term}: give its English label with --en LABEL")
+    cid = args.cid or snake_id(en)
+    lexicon = check_files(configured)  # the dictionaries as they are must load first
+    if cid in lexicon.concepts:
+        where = lexicon.concepts[cid].source
+        raise errors.UsageError(f"lexicon add: id {cid!r} is already a concept ({where}); choose another --id, "
+                                f"or edit that entry (an entry with the same id in a later file overrides it)")
+    if args.parent and args.parent not in lexicon.concepts:
+        raise errors.UsageError(f"lexicon add: --parent {args.parent!r}: no concept with that id")
+    old = target.read_text(encoding="utf-8") if target.exists() else USER_HEADER
+    new = old.rstrip("\n") + "\n\n" + concept_entry(term, cid=cid, en=en, category=args.category,
+                                                       parent=args.parent)
+    # validated as it will be loaded: every configured file, with the new text in place of the target
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = Path(tmp) / target.name
+        trial.write_text(new, encoding="utf-8")
+        resolved = target.resolve()
+        paths = [trial if p.resolve() == resolved else p for p in configured]
+        try:
+            check_files(paths if trial in paths else paths + [trial])
+        except errors.ConfigError as exc:
+            if str(exc.path) != str(trial):
+                raise
+            raise errors.ConfigError(target, exc.key, exc.expected, line=exc.line) from None
+    io.write_text(target, new)
+    if not ctx.quiet:
+        print(f"added {cid} ({term}) to {target}")
+        if target.resolve() not in {p.resolve() for p in configured}:
+            print(f"note: {target} is not in the config's [tag] dictionaries; add it to use it, e.g. in "
+                  f"{config.path if config.path != '<defaults>' else 'config.toml'}:\n  [tag]\n"
+                  f"  dictionaries = [\"{target.name}\"]", file=sys.stderr)
     return errors.EXIT_OK
 
 
@@ -813,7 +892,8 @@ def main(argv=None) -> int:
         if command in handlers:
             return handlers[command](ctx)
         tools = {"segment": cmd_segment, "convert": cmd_convert, "tag": cmd_tag, "inspect": cmd_inspect,
-                 "diff": cmd_diff, "keyness": cmd_keyness, "kwic": cmd_kwic, "matrix": cmd_matrix}
+                 "diff": cmd_diff, "keyness": cmd_keyness, "kwic": cmd_kwic, "matrix": cmd_matrix,
+                 "lexicon": cmd_lexicon}
         return tools[command](ctx, args)
     except errors.PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -43,8 +43,9 @@ from .sampling import RoundRobin
 
 NAME = "graph"
 WINDOWS = ("sentence", "paragraph", "document", "words")
-NODE_FIELDS = ("label", "label_zh_hant", "label_zh_hans", "label_en", "category", "parent", "frequency",
-               "doc_frequency", "windows", "degree", "weighted_degree", "betweenness", "pagerank", "community")
+NODE_FIELDS = ("label", "label_zh_hant", "label_zh_hans", "label_en", "category", "parent", "ambiguous",
+               "frequency", "doc_frequency", "windows", "degree", "weighted_degree", "betweenness", "pagerank",
+               "community")
 OPTIONAL_NODE_FIELDS = ("mean_period",)  # with graph.group_by and numeric group values (years)
 MEASURES = ("jaccard", "dice", "pmi", "npmi", "association_strength")
 EDGE_FIELDS = ("weight", "doc_frequency", *MEASURES, "evidence_count", "evidence")
@@ -160,12 +161,14 @@ def ancestry(lexicon, mode: str) -> dict[str, tuple[str, ...]]:
     """Concept id -> the ids a mention of it counts for, under roll-up ``mode``.
 
     ``none``: itself; ``parent``: itself and its parent; ``ancestors``: itself
-    and every ancestor up to a top-level concept.
+    and every ancestor up to a top-level concept. An ``ambiguous`` concept (a
+    slogan such as 绿色发展) counts only for itself.
     """
     out = {}
     for cid, concept in lexicon.concepts.items():
         chain, parent = [cid], concept.parent
-        while mode != "none" and parent and parent not in chain and parent in lexicon.concepts:
+        while mode != "none" and not concept.ambiguous and parent and parent not in chain \
+                and parent in lexicon.concepts:
             chain.append(parent)
             if mode == "parent":
                 break
@@ -399,7 +402,7 @@ def graph_of_totals(total: dict, lexicon, *, min_weight: int = 1, seed: int = 42
         G.add_node(cid, label=f"{hant} / {en}" if hant != en else en, label_zh_hant=hant, label_zh_hans=hans,
                    label_en=en, category=concept.category if concept else "",
                    parent=concept.parent if concept else "", frequency=v["mentions"], doc_frequency=v["documents"],
-                   windows=v["windows"])
+                   windows=v["windows"], ambiguous=bool(concept and concept.ambiguous))
     concepts = total["concepts"]
     for key in sorted(total["pairs"]):
         v = total["pairs"][key]

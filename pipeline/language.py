@@ -1,6 +1,7 @@
 """Language resources below the stages: character classes, paragraphs,
-stopwords, English lemmas, English lemma tokens and the project's cache
-folder. Used by the segment and tag stages, the dictionary
+stopwords, generic policy words, the background word table candidate terms
+are ranked against, English lemmas, English lemma tokens and the project's
+cache folder. Used by the segment and tag stages, the dictionary
 (:mod:`pipeline.lexicon`) and :mod:`pipeline.chinese`; imports no stage.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import io
@@ -59,6 +61,64 @@ def stopwords(language: str) -> frozenset[str]:
     path = STOPWORDS_DIR / f"stopwords-{language}.txt"
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@functools.lru_cache(maxsize=None)
+def policy_words() -> frozenset[str]:
+    """Generic words of Chinese policy prose (``stopwords-zh-policy.txt``):
+    never a candidate new term on their own.
+
+    >>> {"推进", "企业", "高端"} <= policy_words(), "人工智能" in policy_words()
+    (True, False)
+    """
+    return stopwords("zh-policy")
+
+
+# The background the candidate terms are ranked against: jieba's IDF table
+# (jieba/analyse/idf.txt, the one jieba.analyse.extract_tags uses: an IDF per
+# word, from document frequencies) and the part of speech of jieba's
+# dictionary (jieba/dict.txt, third column). dict.txt's frequency column is
+# not used: rare and recent words sit at its floor (新一代 3), while idf.txt
+# still tells them apart (新一代 7.6, 人工智能 9.5).
+GENERIC_IDF = 6.0  # below this IDF a word is in more than ~1 in 400 background documents: generic (发展 3.6, 创新 5.7)
+
+
+@dataclass(frozen=True)
+class Background:
+    idf: dict  # word -> IDF
+    pos: dict  # word -> part of speech (jieba's tag set: n, v, vn, d, ...)
+    median: float  # the IDF of a word not in the table, as in jieba's extract_tags
+    top: float  # the highest IDF in the table: a word of one background document
+
+
+@functools.lru_cache(maxsize=None)
+def background() -> Background:
+    """jieba's IDF table and parts of speech (see above), read from the
+    installed jieba package and pickled in the cache folder.
+
+    >>> bg = background()
+    >>> bg.idf["发展"] < GENERIC_IDF < bg.idf["人工智能"], bg.pos["推进"], bg.median > 11
+    (True, 'v', True)
+    """
+    import importlib.util
+    import statistics
+    from importlib import metadata
+
+    folder = Path(importlib.util.find_spec("jieba").origin).parent
+
+    def build():
+        idf, pos = {}, {}
+        for line in (folder / "analyse" / "idf.txt").read_text(encoding="utf-8").splitlines():
+            word, _, value = line.rpartition(" ")
+            if word:
+                idf[word] = float(value)
+        for line in (folder / "dict.txt").read_text(encoding="utf-8").splitlines():
+            parts = line.split(" ")
+            if len(parts) == 3:
+                pos.setdefault(parts[0], parts[2])
+        return Background(idf, pos, statistics.median(idf.values()), max(idf.values()))
+
+    return io.cached_pickle(cache_folder(), "background", io.sha256_text(metadata.version("jieba"), "2"), build)
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -158,3 +158,37 @@ def test_progress_only_on_a_terminal(tmp_path):
     assert proc.wait(timeout=300) == 0
     text = seen.decode("utf-8", "replace")
     assert "extract: 1 documents, 1 redone" in text and "report:" in text
+
+
+def test_lexicon_add_and_check(tmp_path):
+    """`lexicon add` appends a validated concept (labels in both scripts by
+    OpenCC) and refuses duplicates, unknown parents and taken aliases with exit
+    code 2; `lexicon check` validates; the new concept tags at once."""
+    first = run_cli("lexicon", "add", "數字孿生", "--en", "digital twin", "--category", "companion",
+                    "--file", "mine.toml", cwd=tmp_path, check=0)
+    assert "added digital_twin" in first.stdout and 'dictionaries = ["mine.toml"]' in first.stderr  # the hint
+    (tmp_path / "config.toml").write_text('[tag]\ndictionaries = ["mine.toml"]\n', encoding="utf-8")
+    text = (tmp_path / "mine.toml").read_text(encoding="utf-8")
+    assert 'zh_hant = "數字孿生"' in text and 'zh_hans = "数字孪生"' in text and 'en = "digital twin"' in text
+    child = run_cli("lexicon", "add", "工业APP", "--en", "industrial app", "--parent", "digital_twin", cwd=tmp_path,
+                    check=0)
+    assert "added industrial_app" in child.stdout
+    for args, message in [
+        (["数字孪生", "--en", "digital twin"], "id 'digital_twin' is already a concept (mine.toml:"),
+        (["孪生体", "--en", "twin body", "--parent", "nobody"], "--parent 'nobody': no concept with that id"),
+        (["智能製造", "--en", "smart thing"], "mine.toml:"),  # an alias of smart_manufacturing
+        (["新质生产力"], "give its English label with --en"),
+    ]:
+        proc = run_cli("lexicon", "add", *args, cwd=tmp_path, check=2)
+        assert message in proc.stderr, proc.stderr
+    assert (tmp_path / "mine.toml").read_text(encoding="utf-8").count("\n[[concept]]") == 2
+    assert "ok" in run_cli("lexicon", "check", cwd=tmp_path, check=0).stdout
+    tagged = run_cli("tag", "-", cwd=tmp_path, input="推進數字孿生\n", check=0)
+    assert '"concept": "digital_twin"' in tagged.stdout
+    (tmp_path / "bad.toml").write_text('[[concept]]\nid = "x"\ncategory = "companion"\nzh_hant = "甲"\n'
+                                       'zh_hans = "甲"\nen = "x"\nnot_near = ["政务"]\nwithin = 0\n', encoding="utf-8")
+    bad = run_cli("lexicon", "check", "bad.toml", cwd=tmp_path, check=2)
+    assert "bad.toml:8: concept #1 (x) within:" in bad.stderr
+    elsewhere = run_cli("lexicon", "add", "雲原生", "--en", "cloud native", "--file", "other.toml", cwd=tmp_path,
+                        check=0)
+    assert "not in the config's [tag] dictionaries" in elsewhere.stderr

@@ -245,6 +245,22 @@ def test_roll_up_on_the_corpus(built, regraph):
     assert G.graph["roll_up"] == "parent"
     # a child and its parent are linked only where the text names both
     assert G.number_of_edges() > plain.number_of_edges()
+    # slogans (ambiguous) are flagged and not rolled up: the five guiding principles'
+    # node counts only 質量為先 (the one that is not ambiguous) and its own label
+    assert G.nodes["green_development"]["ambiguous"] is True and G.nodes["robots"]["ambiguous"] is False
+    principles = [cid for cid, c in lexicon.concepts.items() if c.parent == "guiding_principles"]
+    assert {lexicon.concepts[cid].ambiguous for cid in principles} == {True, False}
+    expected = mentions["guiding_principles"] + sum(mentions[cid] for cid in principles
+                                                    if not lexicon.concepts[cid].ambiguous)
+    assert G.nodes["guiding_principles"]["frequency"] == expected > 0
+
+
+def test_an_ambiguous_concept_counts_only_for_itself():
+    lexicon = load_lexicon(Config())
+    assert lexicon.concepts["green_development"].ambiguous
+    for mode in ("none", "parent", "ancestors"):
+        assert graph.ancestry(lexicon, mode)["green_development"] == ("green_development",)
+    assert graph.ancestry(lexicon, "parent")["quality_first"] == ("quality_first", "guiding_principles")
 
 
 def test_one_graph_per_year_from_metadata(built, regraph):
