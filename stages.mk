@@ -20,10 +20,10 @@ $(ST)/segment: $(ST)/convert $(ST)/config-segment $(ST)/config-tag pipeline/segm
 		pipeline/lexicon/stopwords-zh.txt
 	$(call stage,segment-docs)
 
-$(ST)/tag: $(ST)/segment $(ST)/config-tag pipeline/tag.py pipeline/chinese.py pipeline/language.py \
-		pipeline/lexicon/__init__.py pipeline/metadata.py pipeline/lexicon/mic2025.toml \
-		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh-policy.txt \
-		pipeline/lexicon/stopwords-zh.txt
+$(ST)/tag: $(ST)/segment $(ST)/config-tag $(ST)/config-graph pipeline/tag.py pipeline/chinese.py \
+		pipeline/language.py pipeline/lexicon/__init__.py pipeline/metadata.py \
+		pipeline/lexicon/mic2025.toml pipeline/lexicon/stopwords-en.txt \
+		pipeline/lexicon/stopwords-zh-policy.txt pipeline/lexicon/stopwords-zh.txt
 	$(call stage,tag-docs)
 
 $(ST)/graph: $(ST)/tag $(ST)/config-graph pipeline/graph.py pipeline/chinese.py pipeline/language.py \

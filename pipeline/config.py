@@ -67,8 +67,6 @@ class SegmentConfig:
 class TagConfig:
     builtin: bool = True  # use pipeline/lexicon/*.toml
     dictionaries: tuple[str, ...] = ()  # extra TOML dictionaries, relative to the config file
-    group_by: str = ""  # metadata key for candidate terms per group (candidates_by_group.csv); "" for none
-    group_pattern: str = ""  # regex applied to that value, first group kept (as [graph] group_pattern)
 
 
 @dataclass(frozen=True)

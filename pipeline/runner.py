@@ -453,8 +453,11 @@ def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str
         parts.append(io.code_hash(candidates) if candidates.is_file() else "no candidates")
     # the stages the step reads: tag's corpus files do not change with [graph]
     read = STAGE_ORDER[:STAGE_ORDER.index(step) + 1] if step in STAGE_ORDER else STAGE_ORDER
-    # with groups, a document's metadata (metadata.csv, its file name) regroups it without redoing a stage
-    grouped = step in ("graph", "report") and config.graph.group_by
+    # with groups, a document's metadata (metadata.csv, its file name) regroups it without redoing a stage;
+    # the tag step's candidates per group follow [graph] group_by too
+    grouped = step in ("tag", "graph", "report") and config.graph.group_by
+    if step == "tag":
+        parts.append(f"groups={config.graph.group_by}|{config.graph.group_pattern}")
     for doc_id, entry in sorted(manifest.documents.items()):
         failed = entry.get("status") == "failed"
         keys = ",".join(f"{s}={r.get('key')}" for s, r in sorted(entry.get("stages", {}).items()) if s in read)

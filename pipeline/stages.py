@@ -55,7 +55,7 @@ STAGES = (
           reads="`text/`, `.state/`, the dictionary",
           writes="`tags/<doc>.jsonl`; `candidates.csv`, `candidates_kwic.csv`, `candidates_by_group.csv`, "
           "`concepts_not_found.csv`",
-          sections=("tag",), shared=("chinese", "language", "lexicon", "metadata"),
+          sections=("tag", "graph"), shared=("chinese", "language", "lexicon", "metadata"),
           data=("lexicon/*.toml", "lexicon/stopwords-*.txt"), libraries=("opencc",)),
     Stage("graph", "graph", "stage 5: tags/ -> graph/ (GraphML, GEXF, JSON, CSV; one GraphML per document)",
           reads="`text/`, `tags/`, `.state/`, the manifest's metadata",

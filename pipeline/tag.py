@@ -518,7 +518,7 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
     dictionary with no mention in any document), ``candidates.csv``
     (candidate new terms, see :func:`doc_candidates` and
     :func:`merge_candidates`), ``candidates_kwic.csv`` (up to five places of
-    each of the first 200) and, with ``tag.group_by``,
+    each of the first 200) and, with ``graph.group_by``,
     ``candidates_by_group.csv`` (the first 100 of each group). Also sums the
     mentions each concept's coding rule turned down (``ruled_out``)."""
     from collections import Counter
@@ -560,10 +560,10 @@ def finish(doc_ids: list[str], config, outputs: Path) -> dict:
     io.write_text(outputs / config.report.candidates, io.csv_text(CANDIDATE_HEADER, table))
     io.write_text(outputs / "candidates_kwic.csv", io.csv_text(KWIC_HEADER, kwic))
     groups_file = outputs / "candidates_by_group.csv"
-    if config.tag.group_by:
+    if config.graph.group_by:
         documents = (io.read_json(outputs / "manifest.json", default={}) or {}).get("documents", {})
         members: dict[str, list[str]] = {}
-        for d, value in document_groups(documents, doc_ids, config.tag.group_by, config.tag.group_pattern).items():
+        for d, value in document_groups(documents, doc_ids, config.graph.group_by, config.graph.group_pattern).items():
             if value is not None:
                 members.setdefault(value, []).append(d)
         by_group = [[value, *row[:6], row[7]] for value in sorted(members)

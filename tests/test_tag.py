@@ -332,7 +332,7 @@ def test_unit_kinds(token, kind):
 
 
 def test_candidates_per_group(built, tmp_path):
-    """With [tag] group_by, candidates_by_group.csv ranks each group's own candidates."""
+    """With [graph] group_by, candidates_by_group.csv ranks each group's own candidates."""
     import csv
     import shutil
 
@@ -345,7 +345,7 @@ def test_candidates_per_group(built, tmp_path):
     manifest["documents"]["mic2025-cn"]["stages"]["extract"]["metadata"] = {"date": "2015-05-08"}
     manifest["documents"]["mic2025-hk"]["stages"]["extract"]["metadata"] = {"date": "2016年5月"}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    config = load_config(None, overrides=["tag.group_by=date", r"tag.group_pattern=(\d{4})"])
+    config = load_config(None, overrides=["graph.group_by=date", r"graph.group_pattern=(\d{4})"])
     tag.finish(GOLD_DOCS, config, out)
     rows = list(csv.DictReader((out / "candidates_by_group.csv").read_text(encoding="utf-8").splitlines()))
     assert {r["group"] for r in rows} == {"2015", "2016"}
@@ -354,3 +354,11 @@ def test_candidates_per_group(built, tmp_path):
         assert ranks == list(range(1, len(ranks) + 1)) and all(r["documents"] == "1" for r in rows)
     tag.finish(GOLD_DOCS, load_config(None), out)  # group_by unset again: the file goes
     assert not (out / "candidates_by_group.csv").exists()
+
+
+def test_candidates_per_group_follow_the_graphs_groups(dated):
+    """[graph] group_by also groups the candidate terms (one setting for every grouped view)."""
+    import csv
+
+    rows = list(csv.DictReader((dated / "outputs" / "candidates_by_group.csv").open(encoding="utf-8")))
+    assert rows and {r["group"] for r in rows} <= {"2015", "2021"}  # years, as the graph's groups
