@@ -366,7 +366,7 @@ def cmd_convert(ctx, args) -> int:
 def cmd_tag(ctx, args) -> int:
     from . import segment, tag
     from .chinese import detect_script, to_analysis
-    from .language import paragraph_spans
+    from .language import paragraph_spans, token_boundaries
     from .lexicon import load_lexicon
 
     text = _read_input(args.file)
@@ -374,7 +374,7 @@ def cmd_tag(ctx, args) -> int:
     lexicon = load_lexicon(ctx.config)
     segmented = segment.sentences_with_tokens(text, script, ctx.config, lexicon.words)
     mentions = tag.tag_text(text, to_analysis(text, script, ctx.config), lexicon,
-                            tag.token_boundaries(text, segmented))
+                            token_boundaries(text, segmented))
     paragraphs = paragraph_spans(text)
     sentences = [span for span, _ in segmented]
     for m in tag.locate(mentions, paragraphs, sentences, [0]):
@@ -564,19 +564,7 @@ def _pick_groups(key: str, groups: dict, spec: str, option: str) -> set[str]:
 
 
 def _read_mentions(path: Path) -> list[dict]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return []
-    out = []
-    for line in lines:
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict) and isinstance(item.get("concept"), str):
-            out.append(item)
-    return out
+    return [m for m in io.read_jsonl(path) if isinstance(m.get("concept"), str)]
 
 
 def _concept_counts(ctx, doc_ids) -> dict[str, tuple[dict, int]]:
@@ -716,7 +704,7 @@ def cmd_keyness(ctx, args) -> int:
 def cmd_kwic(ctx, args) -> int:
     from . import concordance
     from .chinese import to_analysis
-    from .language import HAN
+    from .language import HAN, token_boundaries
     from .lexicon import load_lexicon
 
     if args.limit < 0 or (args.chars is not None and args.chars < 0):
@@ -750,7 +738,7 @@ def cmd_kwic(ctx, args) -> int:
                 except (FileNotFoundError, UnicodeDecodeError):
                     segmented = []
                 if len(segmented) == len(sentences):
-                    boundaries = concordance.token_boundaries(
+                    boundaries = token_boundaries(
                         text, [(tuple(s), line.split(" ")) for s, line in zip(sentences, segmented)])
             script = ((entry.get("stages") or {}).get("convert") or {}).get("script")
             folded = to_analysis(text, script, ctx.config)

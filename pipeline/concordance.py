@@ -62,31 +62,6 @@ def word_forms(term: str) -> list[str]:
     return sorted({chinese.analysis_converter(name)(term) for name in FOLDINGS})
 
 
-def token_boundaries(text: str, sentences) -> set[int] | None:
-    """Offsets where a token of the segmentation starts or ends.
-
-    ``sentences`` is ``[((start, end), [token, ...]), ...]``: the sentence
-    spans of ``.state/segment/`` with the tokens of ``segmented/<doc>.txt``.
-    None when a token cannot be found (then every offset is allowed). (The tag
-    stage has the same function; a module below the stages cannot import it.)
-
-    >>> sorted(token_boundaries("推進兩化融合。", [((0, 7), ["推進", "兩化融合", "。"])]))
-    [0, 2, 6, 7]
-    """
-    out: set[int] = set()
-    for (start, end), tokens in sentences:
-        pos = start
-        for token in tokens:
-            if not token:
-                continue
-            k = text.find(token, pos, end)
-            if k < 0:
-                return None
-            out.update((k, k + len(token)))
-            pos = k + len(token)
-    return out
-
-
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() and not HAN.match(ch)
 

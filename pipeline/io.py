@@ -150,6 +150,24 @@ def json_text(data: dict, line_per_entry: str | None = None) -> str:
     return text.replace(json.dumps(placeholder), "{\n" + entries + "\n }", 1)
 
 
+def read_jsonl(path: Path) -> list[dict]:
+    """The objects of a JSON-lines file (tags/<doc>.jsonl); a missing file, or
+    a line that is not a JSON object, gives nothing (views read what is there)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []
+    out = []
+    for line in lines:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            out.append(item)
+    return out
+
+
 def write_state(path: Path, data) -> None:
     """JSON for a .state file, which only this program reads: without indent,
     so the json module's C encoder writes it (indent makes it use the pure

@@ -187,3 +187,28 @@ def english_tokens(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), lemma(m.group()) if m.group().isalpha() else m.group().lower())
             for m in EN_TOKEN.finditer(text)]
 
+
+def token_boundaries(text: str, sentences) -> set[int] | None:
+    """Offsets where a token of the segmentation starts or ends.
+
+    ``sentences`` is ``[((start, end), [token, ...]), ...]`` (segmented/<doc>.txt
+    with the sentence spans of .state/segment/); tokens are substrings of
+    ``text`` in order. None when the tokens cannot be found (then every
+    offset is allowed). The tagger keeps a dictionary term only where it
+    starts and ends on these; kwic matches a word the same way.
+
+    >>> sorted(token_boundaries("推進兩化融合。", [((0, 7), ["推進", "兩化融合", "。"])]))
+    [0, 2, 6, 7]
+    """
+    out: set[int] = set()
+    for (start, end), tokens in sentences:
+        pos = start
+        for token in tokens:
+            if not token:
+                continue
+            k = text.find(token, pos, end)
+            if k < 0:
+                return None
+            out.update((k, k + len(token)))
+            pos = k + len(token)
+    return out

@@ -622,22 +622,6 @@ def render(nodes: list[dict], edges: list[dict], documents: dict, *, title: str,
 
 # ---------------------------------------------------------------- I/O
 
-def _read_jsonl(path: Path) -> list[dict]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return []
-    out = []
-    for line in lines:
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict):
-            out.append(item)
-    return out
-
-
 def _read_candidates(outputs: Path, name: str):
     path = outputs / name
     if not path.is_file():
@@ -691,7 +675,7 @@ def run(config, outputs: Path) -> dict:
                 text = (outputs / "text" / f"{doc_id}.txt").read_text(encoding="utf-8")
             except (FileNotFoundError, UnicodeDecodeError):
                 continue
-            mentions = _read_jsonl(outputs / "tags" / f"{doc_id}.jsonl")
+            mentions = io.read_jsonl(outputs / "tags" / f"{doc_id}.jsonl")
             counts[doc_id] = {}
             for m in mentions:
                 concept = str(m.get("concept", ""))

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from . import io
 from .chinese import to_analysis
-from .language import GENERIC_IDF, HAN, SAMPLE_TEXT, background, english_tokens, lemma, policy_words, stopwords
+from .language import (GENERIC_IDF, HAN, SAMPLE_TEXT, background, english_tokens, lemma, policy_words, stopwords,
+                       token_boundaries)
 from .lexicon import END, Lexicon, english_key, load_lexicon
 
 NAME = "tag"
@@ -27,30 +28,6 @@ NAME = "tag"
 # end): spaces that PDF extraction leaves between CJK characters and digits
 # (中國製造 2025), and quotation marks put around a numeral (「五」大工程).
 SKIPPABLE = frozenset(" \u3000「」『』“”‘’\"'")
-
-
-def token_boundaries(text: str, sentences) -> set[int] | None:
-    """Offsets where a token of the segmentation starts or ends.
-
-    ``sentences`` is ``[((start, end), [token, ...]), ...]`` (segmented/<doc>.txt
-    with the sentence spans); tokens are substrings of ``text`` in order. None
-    when the tokens cannot be found (then no candidate is rejected).
-
-    >>> sorted(token_boundaries("推進兩化融合。", [((0, 7), ["推進", "兩化融合", "。"])]))
-    [0, 2, 6, 7]
-    """
-    out: set[int] = set()
-    for (start, end), tokens in sentences:
-        pos = start
-        for token in tokens:
-            if not token:
-                continue
-            k = text.find(token, pos, end)
-            if k < 0:
-                return None
-            out.update((k, k + len(token)))
-            pos = k + len(token)
-    return out
 
 
 def candidates(text: str, analysis: str, lexicon: Lexicon) -> list[tuple[int, int, str, bool]]:

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from pipeline import language
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.lexicon import build_lexicon, load_lexicon, parse_lexicon
@@ -142,7 +143,7 @@ def _counts(text: str, config=None) -> Counter:
     config = config or Config()
     script = detect_script(text)["script"]
     lexicon = load_lexicon(config)
-    bounds = tag.token_boundaries(text, segment.sentences_with_tokens(text, script, config, lexicon.words))
+    bounds = language.token_boundaries(text, segment.sentences_with_tokens(text, script, config, lexicon.words))
     return Counter(m["concept"] for m in tag.tag_text(text, to_analysis(text, script, config), lexicon,
                                                        bounds))
 
@@ -204,10 +205,10 @@ def test_candidate_that_cuts_a_word_is_rejected():
     lexicon = load_lexicon(Config())
     text = "中國製造 20251"  # the digits run on: 20251 is one token
     analysis = "中国制造 20251"
-    cut = tag.token_boundaries(text, [((0, len(text)), ["中國製造", "20251"])])
+    cut = language.token_boundaries(text, [((0, len(text)), ["中國製造", "20251"])])
     mentions, rejected = tag.match(text, analysis, lexicon, cut)
     assert [r["surface"] for r in rejected] == ["中國製造 2025"] and mentions == []
-    whole = tag.token_boundaries("中國製造 2025", [((0, 9), ["中國製造", "2025"])])
+    whole = language.token_boundaries("中國製造 2025", [((0, 9), ["中國製造", "2025"])])
     mentions, rejected = tag.match("中國製造 2025", "中国制造 2025", lexicon, whole)
     assert [m["surface"] for m in mentions] == ["中國製造 2025"] and rejected == []
 
@@ -294,7 +295,7 @@ def _candidates(text: str, config=None) -> list[list]:
     script = detect_script(text)["script"]
     sentences = segment.sentences_with_tokens(text, script, config, lexicon.words)
     analysis = to_analysis(text, script, config)
-    bounds = tag.token_boundaries(text, sentences)
+    bounds = language.token_boundaries(text, sentences)
     mentions = tag.tag_text(text, analysis, lexicon, bounds)
     return tag.merge_candidates([("notice", tag.doc_candidates(text, analysis, sentences, mentions, lexicon))],
                                 lexicon)

@@ -244,22 +244,21 @@ def build_lexicon(concepts: list[Concept]) -> Lexicon:
                                      frozenset(f for w in concept.not_near for f in rule_forms(w)), concept.within)
         for alias in (concept.zh_hant, concept.zh_hans, *concept.aliases):
             for form in fold(alias):
-                owner = zh.setdefault(form, concept.id)
-                if owner != concept.id:
-                    path, _, line = concept.source.rpartition(":")
-                    raise ConfigError(path, f"{concept.id} alias {alias!r}",
-                                      f"already an alias of {owner!r}; an alias belongs to one concept",
-                                      line=line if line != "None" else None)
+                _claim(zh, form, concept, alias)
         for alias in (concept.en, *concept.aliases_en):
-            key = english_key(alias)
-            owner = en.setdefault(key, concept.id)
-            if owner != concept.id:
-                path, _, line = concept.source.rpartition(":")
-                raise ConfigError(path, f"{concept.id} alias {alias!r}",
-                                  f"already an alias of {owner!r}; an alias belongs to one concept",
-                                  line=line if line != "None" else None)
+            _claim(en, english_key(alias), concept, alias)
     return Lexicon(by_id, zh, en, max((len(a) for a in zh), default=0), _trie(zh),
                    max((len(k.split(" ")) for k in en), default=0), rules)
+
+
+def _claim(owners: dict, key: str, concept: Concept, alias: str) -> None:
+    """Give ``key`` (a folded alias) to ``concept``; an alias belongs to one concept."""
+    owner = owners.setdefault(key, concept.id)
+    if owner != concept.id:
+        path, _, line = concept.source.rpartition(":")
+        raise ConfigError(path, f"{concept.id} alias {alias!r}",
+                          f"already an alias of {owner!r}; an alias belongs to one concept",
+                          line=line if line != "None" else None)
 
 
 def lexicon_files(config) -> list[Path]:
