@@ -3,16 +3,17 @@
 Parses arguments, loads the config once, takes the outputs lock and calls the stages.
 
 Exit codes: 0 ok, 1 some documents failed, 2 usage or config error,
-3 another run holds the outputs lock.
+3 another run holds the outputs lock, 4 the outputs cannot be written
+(read-only, disk full, file too large), 130 Ctrl-C, 143 SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m pipeline", description=__doc__.split("\n\n")[0],
                     formatter_class=argparse.RawDescriptionHelpFormatter,
                     epilog="Exit codes: 0 ok, 1 some documents failed, 2 usage or config error, "
-                           "3 another run holds the outputs lock.")
+                           "3 another run holds the outputs lock, 4 the outputs cannot be written, "
+                           "130 Ctrl-C, 143 SIGTERM.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name in ("run", *DOC_STAGES, "report", "status", "stamps"):
         sub.add_parser(name, parents=[common], help=HELP[name], description=HELP[name])
@@ -142,7 +144,7 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     with io.OutputsLock(ctx.outputs), contextlib.closing(report_side):
         io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)
-        with open_executor(ctx) if stages else contextlib.nullcontext() as executor:
+        with _checkpoint(ctx, manifest), open_executor(ctx) if stages else contextlib.nullcontext() as executor:
             # `run` takes each document through every stage in one task; a
             # single stage (as make runs them) goes over all documents
             by_stage = (run_documents(ctx, stages, manifest, executor, save=lambda: manifest.save(ctx.config),
@@ -155,7 +157,7 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                 new_failures += counts["failed_ids"]
                 for doc_id, warning in counts["warnings"]:
                     if not ctx.quiet:
-                        print(f"warning: {doc_id}: {warning}", file=sys.stderr)
+                        print(f"warning: {errors.shown(doc_id)}: {errors.shown(warning)}", file=sys.stderr)
                 ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
                         f"{counts['failed']} failed ({counts['seconds']} s)")
             steps = _merge_corpus(ctx, stages, finish_graph, manifest, executor)
@@ -174,8 +176,22 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     # (make's final `status` lists them all once)
     for doc_id, reason in failed:
         if len(stages) > 1 or doc_id in new_failures:
-            print(f"failed: {doc_id}: {reason}", file=sys.stderr)
+            print(f"failed: {errors.shown(doc_id)}: {errors.shown(reason)}", file=sys.stderr)
     return errors.EXIT_DOCS_FAILED if failed else errors.EXIT_OK
+
+
+@contextlib.contextmanager
+def _checkpoint(ctx, manifest):
+    """On Ctrl-C, SIGTERM or an outputs error, after the workers have been
+    stopped: save the manifest with the documents finished so far, so that
+    the next run does not redo them. A save that fails (the disk is full)
+    leaves the last saved manifest, which records no output that was lost."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            manifest.save(ctx.config)
+        raise
 
 
 def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor) -> dict:
@@ -184,7 +200,7 @@ def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor
     nothing it reads has changed; returns the manifest's corpus_steps. The two
     read and write different files: with a local pool, a worker merges the
     tags while this process merges the graph."""
-    from . import graph, tag
+    from . import graph, isolation, tag
     from .runner import corpus_key
 
     steps = manifest.data.setdefault("corpus_steps", {})
@@ -194,7 +210,7 @@ def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor
     merge_graph = finish_graph and (steps.get("graph") != graph_key
                                     or not (ctx.outputs / "graph" / "cooccurrence.json").exists())
     tag_job = None
-    if merge_tags and merge_graph and isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+    if merge_tags and merge_graph and isinstance(executor, isolation.Pool):
         tag_job = executor.submit(tag.finish, manifest.active("tag"), ctx.config, ctx.outputs)
     graph_result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs) if merge_graph else None
     results = {}
@@ -248,7 +264,7 @@ def cmd_status(ctx) -> int:
     if not ctx.quiet:
         print(f"{len(manifest.documents)} documents: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     for doc_id, reason in manifest.failed():
-        print(f"failed: {doc_id}: {reason}", file=sys.stderr)
+        print(f"failed: {errors.shown(doc_id)}: {errors.shown(reason)}", file=sys.stderr)
     return errors.EXIT_DOCS_FAILED if manifest.failed() else errors.EXIT_OK
 
 
@@ -425,8 +441,15 @@ def cmd_diff(ctx, args) -> int:
     return errors.EXIT_OK
 
 
+def _terminate(signum, frame):
+    raise errors.Terminated()
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM (kill, cron's timeout, systemd): like Ctrl-C, the run records what
+    # it finished, ends its workers and their children, and exits
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         ctx = _context(args)
         command = args.command
@@ -446,10 +469,20 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print("interrupted; the documents finished so far are recorded", file=sys.stderr)
+        return errors.EXIT_INTERRUPTED
+    except errors.Terminated:
+        print("terminated; the documents finished so far are recorded", file=sys.stderr)
+        return errors.EXIT_TERMINATED
     except BrokenPipeError:
         return errors.EXIT_OK
+    except OSError as exc:
+        if exc.errno not in io.OUTPUTS_ERRNOS:
+            raise
+        print(f"error: {errors.OutputsError.from_os_error(exc)}", file=sys.stderr)
+        return errors.EXIT_OUTPUTS
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -25,13 +25,14 @@ import re
 import shutil
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__, io, isolation
 from .stages import DOCUMENT_STAGES, STAGE, STAGES, code_files, data_files
-from .errors import DocumentError, UsageError
+from .errors import DocumentError, OutputsError, UsageError
 
 STAGE_ORDER = DOCUMENT_STAGES  # the per-document stages, in order
 DEPENDENCIES = ("jieba", "pdfplumber", "pdfminer.six", "pypdfium2", "spacy", "lemminflect", "networkx", "scipy",
@@ -153,6 +154,12 @@ def _call(stage: str, doc_id: str, entry: dict, config, outputs: Path):
         return doc_id, module.process(doc_id, entry, config, outputs), None
     except DocumentError as exc:
         return doc_id, None, str(exc)
+    except OutputsError:  # the outputs folder's trouble, not the document's: the run stops
+        raise
+    except OSError as exc:
+        if exc.errno in io.OUTPUTS_ERRNOS:  # disk full, read-only, file too large, met outside io's writes
+            raise OutputsError.from_os_error(exc) from None
+        return doc_id, None, f"internal error in {stage}: {exc.__class__.__name__}: {exc}"[:500]
     except Exception as exc:  # a bug or a library failing on a strange file: fail the document, not the batch
         message = str(exc).splitlines()[0] if str(exc) else ""
         return doc_id, None, f"internal error in {stage}: {exc.__class__.__name__}: {message}"[:500]
@@ -178,24 +185,32 @@ def _progress(ctx: Context, total: int, label: str):
 def sync_corpus(ctx: Context, manifest: Manifest) -> None:
     """Bring the manifest in line with corpus/: add new documents, hash them,
     and drop documents that are gone (with every output they had)."""
-    docs, skipped = io.scan_corpus(ctx.corpus)
+    docs, skipped = io.scan_corpus(ctx.corpus, exclude=ctx.outputs)
     present = {d.id for d in docs} | {rel for rel, _ in skipped}
+    unlisted = tuple(rel for rel, _ in skipped if rel.endswith("/"))  # folders that could not be read
     for doc_id in list(manifest.documents):
-        if doc_id not in present:
+        if doc_id not in present and not doc_id.startswith(unlisted):
             io.remove_doc_outputs(ctx.outputs, doc_id)
             del manifest.documents[doc_id]
     for rel, reason in skipped:
         manifest.documents[rel] = {"source": rel, "status": "failed", "reason": reason, "stages": {}}
-        io.remove_doc_outputs(ctx.outputs, rel)
+        if not rel.endswith("/"):
+            io.remove_doc_outputs(ctx.outputs, rel)
     for doc in docs:
         entry = manifest.documents.setdefault(doc.id, {"stages": {}})
-        st = doc.path.stat()
-        # reuse the content hash while size and mtime are unchanged; a touched
-        # file is re-hashed and, if its content is the same, stays unchanged
-        if entry.get("bytes") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns or "sha256" not in entry:
-            entry["sha256"] = io.sha256_file(doc.path)
-        entry.update(source=doc.path.relative_to(ctx.corpus).as_posix(), suffix=doc.suffix, bytes=st.st_size,
-                     mtime_ns=st.st_mtime_ns)
+        source = doc.path.relative_to(ctx.corpus).as_posix()
+        try:
+            st = doc.path.stat()
+            # reuse the content hash while size and mtime are unchanged; a touched
+            # file is re-hashed and, if its content is the same, stays unchanged
+            if entry.get("bytes") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns or "sha256" not in entry:
+                entry["sha256"] = io.sha256_file(doc.path)
+        except OSError as exc:  # unreadable (permissions, a disk error), or gone since the scan: tried again next run
+            manifest.documents[doc.id] = {"source": source, "suffix": doc.suffix, "status": "failed",
+                                          "reason": f"cannot read the file ({exc.strerror or exc})", "stages": {}}
+            io.remove_doc_outputs(ctx.outputs, doc.id)
+            continue
+        entry.update(source=source, suffix=doc.suffix, bytes=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
 @contextlib.contextmanager
@@ -311,15 +326,69 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
                 done(doc_id, key, record, reason)
         else:
             keys = dict(todo)
-            if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+            if isinstance(executor, isolation.Pool):
                 preload([stage], config)
-            futures = [executor.submit(_call, stage, d, _work_entry(ctx, manifest, d), config, ctx.outputs)
-                       for d in _biggest_first(manifest, keys)]
-            for future in concurrent.futures.as_completed(futures):
-                doc_id, record, reason = future.result()
-                done(doc_id, keys[doc_id], record, reason)
+
+            def lost(doc_id, reason):
+                _lost(ctx, manifest.documents[doc_id], doc_id, [stage], reason, counts)
+                bar.update(1)
+
+            _in_pool(executor, [(d, (_call, stage, d, _work_entry(ctx, manifest, d), config, ctx.outputs))
+                                for d in _biggest_first(manifest, keys)],
+                     lambda result: done(result[0], keys[result[0]], *result[1:]), lost)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return counts
+
+
+def _lost(ctx: Context, entry: dict, doc_id: str, stages: list[str], reason: str, counts: dict) -> None:
+    """A document whose worker was lost: failed in this run, but not in any
+    stage record, so that the next run tries it again (what ended the worker,
+    most likely the kernel's out-of-memory killer, may have been another
+    document or another program)."""
+    for stage in stages:
+        entry["stages"].pop(stage, None)
+    entry.update(status="failed", reason=reason)
+    io.remove_doc_outputs(ctx.outputs, doc_id)
+    counts["failed"] += 1
+    counts["failed_ids"].append(doc_id)
+
+
+def _in_pool(executor, tasks, finished, lost) -> None:
+    """Run ``tasks`` ([(doc_id, (function, *args))]) in ``executor``, in that
+    order, calling ``finished(result)`` for each as it ends. In a local pool
+    only as many tasks as there are workers are given out at a time, so
+    that when a worker is lost (killed by the kernel: BrokenProcessPool) the
+    documents in flight are known: ``lost(doc_id, reason)`` is called for
+    each, and a new pool takes the rest. An exception of a task (an
+    OutputsError) or of this process (Ctrl-C) stops the run; the executor's
+    owner cancels what is pending (:meth:`isolation.Pool.stop`)."""
+    window = executor.jobs if isinstance(executor, isolation.Pool) else len(tasks)
+    pending = list(reversed(tasks))  # popped from the end: the first task first
+    running: dict = {}  # future -> doc_id
+    while pending or running:
+        while pending and len(running) < window:
+            doc_id, (function, *args) = pending.pop()
+            running[executor.submit(function, *args)] = doc_id
+        ended, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        broken = False
+        for future in ended:
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken = True
+                continue
+            del running[future]
+            finished(result)
+        if broken:
+            for future in list(running):  # a result that came in before the break still counts
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    finished(future.result())
+                    del running[future]
+            for doc_id in running.values():
+                lost(doc_id, "the worker process died while this document was in flight (killed, most likely "
+                             "by the kernel when memory ran out); it is tried again on the next run")
+            running.clear()
+            executor.renew()
 
 
 def _plan(ctx: Context, stages: list[str], manifest: Manifest) -> dict[str, list[tuple[str, str]]]:
@@ -398,7 +467,7 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
 
     # each PDF's child forked by a small process, not by the workers that hold
     # jieba and spaCy; a Dask worker elsewhere forks its own children
-    local = executor is None or isinstance(executor, concurrent.futures.ProcessPoolExecutor)
+    local = executor is None or isinstance(executor, isolation.Pool)
     reads_pdfs = any(plan[0][0] == "extract" and manifest.documents[d].get("suffix") == ".pdf"
                      for d, plan in plans.items())
     with _progress(ctx, len(plans), "documents") as bar, \
@@ -410,13 +479,20 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
                 done(*_call_chain(doc_id, _work_entry(ctx, manifest, doc_id), plan, ctx.config, ctx.outputs))
                 bar.update(1)
         else:
-            if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+            if isinstance(executor, isolation.Pool):
                 preload(stages, ctx.config)
-            futures = [executor.submit(_call_chain, d, _work_entry(ctx, manifest, d), plans[d], ctx.config,
-                                       ctx.outputs) for d in _biggest_first(manifest, plans)]
-            for future in concurrent.futures.as_completed(futures):
-                done(*future.result())
+
+            def finished(result):
+                done(*result)
                 bar.update(1)
+
+            def lost(doc_id, reason):
+                _lost(ctx, manifest.documents[doc_id], doc_id, [s for s, _ in plans[doc_id]], reason,
+                      counts[plans[doc_id][0][0]])
+                bar.update(1)
+
+            _in_pool(executor, [(d, (_call_chain, d, _work_entry(ctx, manifest, d), plans[d], ctx.config,
+                                     ctx.outputs)) for d in _biggest_first(manifest, plans)], finished, lost)
     seconds = round(time.perf_counter() - started, 3)
     for i, stage in enumerate(stages):  # as in run_stage: the documents that reached the stage before
         before = stages[i - 1] if i else None

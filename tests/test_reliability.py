@@ -2,12 +2,15 @@
 corpus, broken user dictionaries. The run ends, good documents are processed,
 bad ones are reported in one line, nothing is written outside outputs/."""
 
+import contextlib
 import json
 import os
+import shutil
+import subprocess
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import PY, ROOT, run_cli, run_make
 
 NAMES = ["with space.txt", "國務院〔2015〕28號《中國製造2025》（全文）.txt", "quote'and\"double.txt",
          "$(touch pwned).txt", "-leading-dash.txt", "semi;colon&amp|pipe.txt", "sub dir/[brackets]*?.txt"]
@@ -80,3 +83,170 @@ def test_user_dictionary_overrides_and_adds(tmp_path):
     proc = run_cli("tag", "--config", tmp_path / "config.toml", input="發展新質生產力，推進中國智造。\n", check=0)
     concepts = [json.loads(line)["concept"] for line in proc.stdout.splitlines()]
     assert concepts == ["new_quality_productive_forces", "smart_manufacturing"]
+
+
+def _without_root_reading():
+    """The command prefix that makes root obey file permissions (root reads
+    any file): its capabilities to override them dropped with setpriv."""
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: root reads a file whatever its permissions")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def test_issue_19_names_and_files_that_break_the_run_are_failed_documents():
+    """A GBK file name (not UTF-8), a name over 240 bytes, a file that cannot
+    be read, a newline in a name: one failed document each, one line each,
+    on every run; the good document is processed."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = os.path.join(tmp, "corpus")
+        os.mkdir(corpus)
+        with open(os.path.join(corpus, "good.txt"), "w", encoding="utf-8") as f:
+            f.write("推進兩化融合。\n")
+        for name in ("中国制造".encode("gbk") + b".txt", b"a" * 245 + b".txt", "line\nfailed: forged.txt".encode()):
+            with open(os.path.join(os.fsencode(corpus), name), "wb") as f:
+                f.write("推進兩化融合。\n".encode() if b"\n" not in name else b"")  # the newline one is empty
+        unreadable = os.path.join(corpus, "unreadable.txt")
+        with open(unreadable, "w", encoding="utf-8") as f:
+            f.write("四基\n")
+        os.chmod(unreadable, 0)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        for attempt in (1, 2):
+            proc = subprocess.run([*_without_root_reading(), PY, "-m", "pipeline", "run", "--corpus", corpus,
+                                   "--outputs", os.path.join(tmp, "out"), "--jobs", "2"], cwd=tmp,
+                                  capture_output=True, text=True, env=env, timeout=300)
+            assert proc.returncode == 1, proc.stderr
+            assert "Traceback" not in proc.stderr
+            lines = proc.stderr.splitlines()
+            assert len(lines) == 4 and all(line.startswith("failed: ") for line in lines), proc.stderr
+            assert "failed: \\xd6" in proc.stderr and "not valid UTF-8" in proc.stderr
+            assert "file name too long (249 bytes" in proc.stderr
+            assert "failed: line\\nfailed: forged: extract: empty file (0 bytes)" in proc.stderr
+            assert "failed: unreadable: cannot read the file (Permission denied)" in proc.stderr
+            with open(os.path.join(tmp, "out", "manifest.json"), encoding="utf-8") as f:
+                manifest = json.load(f)
+            assert manifest["documents"]["good"]["status"] in ("ok", "unchanged")
+            assert sum(d["status"] == "failed" for d in manifest["documents"].values()) == 4
+
+
+# -- the outputs side: read-only, full, a file too large (exit 4, never a document's failure) --
+
+TEXT = "推進兩化融合和智能製造，強化「四基」。\n"
+
+
+@contextlib.contextmanager
+def read_only(folder):
+    """``folder`` made read-only: chmod, or for root (who writes anyway) the
+    immutable attribute (chattr +i); skipped when neither holds."""
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("root, and chattr +i does not work here")
+        undo = ["chattr", "-i", str(folder)]
+    else:
+        folder.chmod(0o555)
+        undo = ["chmod", "755", str(folder)]
+    try:
+        try:
+            (folder / "probe").write_text("x")
+        except OSError:
+            pass
+        else:
+            (folder / "probe").unlink()
+            pytest.skip(f"{folder} is still writable")
+        yield
+    finally:
+        subprocess.run(undo, check=True)
+
+
+@contextlib.contextmanager
+def full_disk(folder):
+    """A 2 MB tmpfs mounted on ``folder``; skipped without the right to mount."""
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
+                      capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def _small_corpus(corpus, n=2):
+    corpus.mkdir(exist_ok=True)
+    for i in range(n):
+        (corpus / f"d{i}.txt").write_text(TEXT * (60 + i), encoding="utf-8")
+
+
+def _paragraphs(path):
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line)
+
+
+def _check_stopped(proc):
+    assert proc.returncode == 4, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "cannot write the outputs" in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize("how", ["read-only folder", "file too large", "disk full"])
+def test_issue_19_outputs_that_cannot_be_written_stop_the_run_with_exit_4(tmp_path, how):
+    import resource
+
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    _small_corpus(corpus)
+    args = ("run", "--corpus", corpus, "--outputs", out, "--jobs", "2")
+    if how == "read-only folder":
+        run_cli(*args, check=0)
+        (corpus / "d1.txt").write_text(TEXT * 70, encoding="utf-8")
+        with read_only(out / "text"):
+            _check_stopped(run_cli(*args))
+    elif how == "file too large":
+        limit = len((TEXT * 30).encode())  # smaller than each text: text/ cannot be written
+
+        def small_files():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.run([PY, "-m", "pipeline", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                              env=env, preexec_fn=small_files, timeout=300)
+        _check_stopped(proc)
+        assert "File too large" in proc.stderr
+    else:
+        out = tmp_path / "small" / "out"
+        args = ("run", "--corpus", corpus, "--outputs", out, "--jobs", "2")
+        (corpus / "big.txt").write_text(TEXT * 40000, encoding="utf-8")  # its outputs do not fit in 2 MB
+        with full_disk(tmp_path / "small"):
+            proc = run_cli(*args)
+            _check_stopped(proc)
+            assert "No space left on device" in proc.stderr
+            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8")) \
+                if (out / "manifest.json").exists() else {"documents": {}}
+            assert all(d.get("status") != "failed" for d in manifest["documents"].values())
+            (corpus / "big.txt").unlink()  # room again: the next run finishes
+            run_cli(*args, check=0)
+        return
+    # never stored as the documents' failure: with room again, the next run does them all
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8")) \
+        if (out / "manifest.json").exists() else {"documents": {}}
+    assert all(d.get("status") != "failed" for d in manifest["documents"].values())
+    run_cli(*args, check=0)
+    for i in range(2):
+        assert _paragraphs(out / "text" / f"d{i}.txt") == _paragraphs(corpus / f"d{i}.txt")
+
+
+def test_issue_19_make_all_fails_when_the_outputs_cannot_be_written(tmp_path):
+    _small_corpus(tmp_path / "corpus")
+    shutil.copy(ROOT / "config.toml", tmp_path / "config.toml")
+    run_make("all", tmp_path)
+    (tmp_path / "corpus" / "d1.txt").write_text(TEXT * 70, encoding="utf-8")
+    stamp = tmp_path / "outputs" / ".stamps" / "run"
+    before = stamp.stat().st_mtime_ns
+    with read_only(tmp_path / "outputs" / "text"):
+        proc = run_make("all", tmp_path, check=False)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "cannot write the outputs" in proc.stderr and "Traceback" not in proc.stderr
+    assert stamp.stat().st_mtime_ns == before  # not marked done: the next make all runs again
+    run_make("all", tmp_path)
+    assert _paragraphs(tmp_path / "outputs" / "text" / "d1.txt") == 70
