@@ -250,3 +250,114 @@ def test_issue_19_make_all_fails_when_the_outputs_cannot_be_written(tmp_path):
     assert stamp.stat().st_mtime_ns == before  # not marked done: the next make all runs again
     run_make("all", tmp_path)
     assert _paragraphs(tmp_path / "outputs" / "text" / "d1.txt") == 70
+
+
+# -- lost workers, interrupted runs, big text files ---------------------------------------------
+
+def _children(pid):
+    """Pids of the processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _start_run(corpus, out, *args):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([PY, "-m", "pipeline", "run", "--corpus", str(corpus), "--outputs", str(out), *args],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _wait_for_workers(proc, n, seconds=60):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if len(_children(proc.pid)) >= n:
+            return _children(proc.pid)
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"no {n} workers: {proc.communicate()}")
+
+
+def _slow_corpus(corpus, small=5):
+    """One text that keeps a worker busy for seconds (segmenting it), and small ones."""
+    corpus.mkdir()
+    (corpus / "big.txt").write_text((ROOT / "corpus" / "mic2025-cn.txt").read_text(encoding="utf-8") * 60,
+                                    encoding="utf-8")
+    for i in range(small):
+        (corpus / f"small{i}.txt").write_text(TEXT * (i + 1), encoding="utf-8")
+
+
+def test_issue_19_a_lost_worker_fails_only_the_documents_in_flight(tmp_path):
+    """Workers killed as the kernel's out-of-memory killer would (SIGKILL):
+    the documents they had are failed with a clear reason, a new pool does
+    the rest, and the next run tries them again."""
+    import signal
+    import time
+
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    _slow_corpus(corpus)
+    proc = _start_run(corpus, out, "--jobs", "2")
+    _wait_for_workers(proc, 3)  # the report's side process and two workers
+    time.sleep(1.0)  # the big document is being read and segmented
+    for pid in _children(proc.pid):
+        os.kill(pid, signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr and "BrokenProcessPool" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    lost = {d for d, e in manifest.items() if e["status"] == "failed"}
+    assert "big" in lost and len(lost) <= 2, stderr  # at most the two in flight
+    for doc in lost:
+        assert "the worker process died while this document was in flight" in manifest[doc]["reason"]
+        assert f"failed: {doc}: the worker process died" in stderr
+    assert (out / "graph" / "cooccurrence.json").exists() and (out / "report" / "index.html").exists()
+    run_cli("run", "--corpus", corpus, "--outputs", out, "--jobs", "2", check=0)  # tried again, and read
+
+
+@pytest.mark.parametrize("signum, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_issue_19_an_interrupted_run_keeps_what_it_finished(tmp_path, signum, code):
+    """Ctrl-C or SIGTERM while the big document is being read: the small
+    ones, finished, are recorded; the workers are gone; the next run does
+    only the big one."""
+    import signal
+    import time
+
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    _slow_corpus(corpus)
+    proc = _start_run(corpus, out, "--jobs", "2")
+    workers = _wait_for_workers(proc, 3)
+    time.sleep(2.5)  # the small documents are done, the big one is not
+    proc.send_signal(getattr(signal, signum))
+    _, stderr = proc.communicate(timeout=60)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["documents"] \
+        if (out / "manifest.json").exists() else {}
+    assert all(manifest[f"small{i}"]["status"] == "ok" and "graph" in manifest[f"small{i}"]["stages"]
+               for i in range(5)), manifest
+    assert "graph" not in manifest["big"]["stages"]
+    assert proc.returncode == code, stderr
+    assert stderr.strip().splitlines() == [f"{'interrupted' if code == 130 else 'terminated'}; the documents "
+                                           f"finished so far are recorded"]
+    for pid in workers:
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z"
+    again = run_cli("run", "--corpus", corpus, "--outputs", out, "--jobs", "2", check=0)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    assert {d: e["status"] for d, e in manifest.items()} == {"big": "ok", **{f"small{i}": "unchanged" for i in range(5)}}, again.stderr
+
+
+def test_issue_19_a_text_file_over_the_size_limit_fails_alone(tmp_path):
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    _small_corpus(corpus)
+    (corpus / "huge.txt").write_text(TEXT * 2000, encoding="utf-8")  # 120 KB
+    proc = run_cli("run", "--corpus", corpus, "--outputs", out, "--set", "extract.max_text_mb=0.1", check=1)
+    assert proc.stderr.strip().splitlines() == [
+        "failed: huge: extract: text file of 0.116 MB, over the limit of 0.1 MB (extract.max_text_mb); "
+        "split it, or raise the limit"]
