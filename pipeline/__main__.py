@@ -144,6 +144,9 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     with io.OutputsLock(ctx.outputs), contextlib.closing(report_side):
         io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)
+        if manifest.damaged:
+            _warn_damaged(ctx, manifest)
+            manifest.save(ctx.config)  # the corpus steps read it from the disk
         with _checkpoint(ctx, manifest), open_executor(ctx) if stages else contextlib.nullcontext() as executor:
             # `run` takes each document through every stage in one task; a
             # single stage (as make runs them) goes over all documents
@@ -153,6 +156,9 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                         else {stages[0]: run_stage(ctx, stages[0], manifest, executor)} if stages else {})
             if stages:
                 manifest.save(ctx.config)
+            for doc_id, what in manifest.damaged_outputs:
+                if not ctx.quiet:
+                    print(f"warning: {errors.shown(doc_id)}: {errors.shown(what)}", file=sys.stderr)
             for stage, counts in by_stage.items():
                 new_failures += counts["failed_ids"]
                 for doc_id, warning in counts["warnings"]:
@@ -178,6 +184,12 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
         if len(stages) > 1 or doc_id in new_failures:
             print(f"failed: {errors.shown(doc_id)}: {errors.shown(reason)}", file=sys.stderr)
     return errors.EXIT_DOCS_FAILED if failed else errors.EXIT_OK
+
+
+def _warn_damaged(ctx, manifest) -> None:
+    if not ctx.quiet:
+        print(f"warning: {manifest.path}: damaged ({errors.shown(manifest.damaged)}); rebuilt, every document "
+              f"is redone", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -258,6 +270,8 @@ def cmd_status(ctx) -> int:
     from .runner import Manifest
 
     manifest = Manifest(ctx.outputs)
+    if manifest.damaged:
+        _warn_damaged(ctx, manifest)
     counts = {}
     for d in manifest.documents.values():
         counts[d.get("status", "?")] = counts.get(d.get("status", "?"), 0) + 1

@@ -142,17 +142,18 @@ def write_text(path: Path, text: str, *, sync: bool = False) -> None:
     write_bytes(path, text.encode("utf-8"), sync=sync)
 
 
-def write_json(path: Path, data, *, sync: bool = False, line_per_entry: str | None = None) -> None:
+def write_json(path: Path, data, *, sync: bool = False, line_per_entry: str | tuple[str, ...] | None = None) -> None:
     """Indented JSON, keys sorted. With ``line_per_entry``, each entry of that
-    key's dict is one line: the manifest's documents (see :func:`json_text`)."""
+    key's dict (or those keys' dicts) is one line: the manifest's documents
+    (see :func:`json_text`)."""
     write_text(path, json_text(data, line_per_entry) + "\n", sync=sync)
 
 
-def json_text(data: dict, line_per_entry: str | None = None) -> str:
+def json_text(data: dict, line_per_entry: str | tuple[str, ...] | None = None) -> str:
     """``data`` as indented JSON, keys sorted; with ``line_per_entry``, the
-    entries of ``data[line_per_entry]`` one to a line. Indented, the json
-    module writes with its pure-Python encoder, at every save of the
-    manifest; a line per entry is the C encoder's work.
+    entries of ``data[line_per_entry]`` (or of each key named) one to a line.
+    Indented, the json module writes with its pure-Python encoder, at every
+    save of the manifest; a line per entry is the C encoder's work.
 
     >>> print(json_text({"b": 1, "docs": {"x": {"n": [1, 2]}, "y": {}}}, "docs"))
     {
@@ -163,14 +164,18 @@ def json_text(data: dict, line_per_entry: str | None = None) -> str:
      }
     }
     """
-    if line_per_entry is None or not data.get(line_per_entry):
+    keys = (line_per_entry,) if isinstance(line_per_entry, str) else tuple(line_per_entry or ())
+    keys = tuple(k for k in keys if data.get(k))
+    if not keys:
         return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
-    placeholder = "\0" + line_per_entry  # a NUL is in no key or path; json writes it as \u0000
-    text = json.dumps({**data, line_per_entry: placeholder}, ensure_ascii=False, indent=1, sort_keys=True)
-    entries = ",\n".join(f"  {json.dumps(key, ensure_ascii=False)}: "
-                         f"{json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(', ', ': '))}"
-                         for key, value in sorted(data[line_per_entry].items()))
-    return text.replace(json.dumps(placeholder), "{\n" + entries + "\n }", 1)
+    placeholders = {k: "\0" + k for k in keys}  # a NUL is in no key or path; json writes it as \u0000
+    text = json.dumps({**data, **placeholders}, ensure_ascii=False, indent=1, sort_keys=True)
+    for key in keys:
+        entries = ",\n".join(f"  {json.dumps(name, ensure_ascii=False)}: "
+                             f"{json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(', ', ': '))}"
+                             for name, value in sorted(data[key].items()))
+        text = text.replace(json.dumps(placeholders[key]), "{\n" + entries + "\n }", 1)
+    return text
 
 
 def write_state(path: Path, data) -> None:

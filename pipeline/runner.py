@@ -100,8 +100,18 @@ class Manifest:
 
     def __init__(self, outputs: Path):
         self.path = Path(outputs) / "manifest.json"
-        self.data = io.read_json(self.path, default=None) or {}
-        self.documents: dict[str, dict] = self.data.get("documents", {})
+        self.damaged = None  # why the manifest on disk could not be used, if it could not
+        try:
+            self.data = io.read_json(self.path, default=None) or {}
+            _check_shape(self.data)
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:  # truncated, garbage, or not a manifest
+            self.damaged = f"{exc.__class__.__name__}: {str(exc)[:100]}"
+            self.data = {}
+        self.documents: dict[str, dict] = self.data.setdefault("documents", {})
+        # bytes of each output of each document when it was written: a no-op
+        # run compares them with a stat, so a truncated file is noticed
+        self.sizes: dict[str, dict[str, int]] = self.data.setdefault("sizes", {})
+        self.damaged_outputs: list[tuple[str, str]] = []  # (doc_id, what) found by this run
 
     def save(self, config, **run) -> None:
         self.data.update({
@@ -111,12 +121,13 @@ class Manifest:
             "config": {"path": config.path, "hash": config.hash(),
                        "sections": {s.name: config.section_hash(s.name) for s in STAGES}},
             "documents": {k: self.documents[k] for k in sorted(self.documents)},
+            "sizes": {k: self.sizes[k] for k in sorted(self.sizes) if k in self.documents},
         })
         self.data.setdefault("run", {}).update(run)
         # the outputs it records reach the disk before it does: after a power
         # cut it never records a file that was lost
         io.flush_to_disk()
-        io.write_json(self.path, self.data, sync=True, line_per_entry="documents")  # a line per document
+        io.write_json(self.path, self.data, sync=True, line_per_entry=("documents", "sizes"))  # a line per document
 
     def failed(self) -> list[tuple[str, str]]:
         return [(doc_id, d.get("reason") or "failed") for doc_id, d in sorted(self.documents.items())
@@ -127,6 +138,21 @@ class Manifest:
         return [doc_id for doc_id, d in sorted(self.documents.items())
                 if d.get("status") != "failed" and "failed" not in d.get("stages", {}).get(stage, {})
                 and stage in d.get("stages", {})]
+
+
+def _check_shape(data) -> None:
+    """Raise TypeError unless ``data`` has the manifest's shape (JSON that
+    parses can still be garbage, or another file)."""
+    if not isinstance(data, dict) or not isinstance(data.get("documents", {}), dict) \
+            or not isinstance(data.get("sizes", {}), dict) or not isinstance(data.get("corpus_steps", {}), dict):
+        raise TypeError("not a manifest")
+    for entry in data.get("documents", {}).values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("stages", {}), dict) \
+                or not all(isinstance(r, dict) for r in entry.get("stages", {}).values()):
+            raise TypeError("a document entry is not a manifest record")
+    for sizes in data.get("sizes", {}).values():
+        if not isinstance(sizes, dict):
+            raise TypeError("sizes are not a manifest record")
 
 
 def code_hashes(stage: str) -> list[str]:
@@ -192,6 +218,7 @@ def sync_corpus(ctx: Context, manifest: Manifest) -> None:
         if doc_id not in present and not doc_id.startswith(unlisted):
             io.remove_doc_outputs(ctx.outputs, doc_id)
             del manifest.documents[doc_id]
+            manifest.sizes.pop(doc_id, None)
     for rel, reason in skipped:
         manifest.documents[rel] = {"source": rel, "status": "failed", "reason": reason, "stages": {}}
         if not rel.endswith("/"):
@@ -266,14 +293,22 @@ def _biggest_first(manifest: Manifest, doc_ids) -> list[str]:
     return sorted(doc_ids, key=lambda d: (-manifest.documents[d].get("bytes", 0), d))
 
 
-def _record(ctx: Context, entry: dict, doc_id: str, stage: str, key: str, record, reason, counts: dict) -> None:
+def _record(ctx: Context, manifest: Manifest, entry: dict, doc_id: str, stage: str, key: str, record, reason,
+            counts: dict) -> None:
     """Write one stage's result for a document into its manifest entry: the
     record, or the failure (which drops the later stages and every output)."""
     if reason is None:
         entry["stages"][stage] = {"key": key, **record}
         entry.update(status="ok", reason=None)
         counts["warnings"] += [(doc_id, w) for w in record.get("warnings", [])]
+        sizes = manifest.sizes.setdefault(doc_id, {})
+        for path in _expected_outputs(stage, doc_id, record):
+            try:
+                sizes[path] = os.stat(ctx.outputs / path).st_size
+            except OSError:
+                sizes.pop(path, None)
     else:
+        manifest.sizes.pop(doc_id, None)
         entry["stages"][stage] = {"key": key, "failed": reason}
         entry.update(status="failed", reason=f"{stage}: {reason}")
         for later in STAGE_ORDER[STAGE_ORDER.index(stage) + 1:]:
@@ -305,7 +340,7 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
         upstream = entry["sha256"] + entry["suffix"] if first else entry["stages"][previous]["key"]
         key = io.sha256_text(upstream, fingerprint)
         record = entry["stages"].get(stage, {})
-        if record.get("key") == key and _outputs_exist(ctx.outputs, stage, doc_id, record):
+        if record.get("key") == key and _outputs_exist(ctx.outputs, stage, doc_id, record, manifest):
             if "failed" in record:
                 entry.update(status="failed", reason=f"{stage}: {record['failed']}")
             elif first:
@@ -317,7 +352,7 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
     started = time.perf_counter()
     with _progress(ctx, len(todo), stage) as bar:
         def done(doc_id, key, record, reason):
-            _record(ctx, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts)
+            _record(ctx, manifest, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts)
             bar.update(1)
 
         if executor is None or len(todo) <= 1:
@@ -406,7 +441,7 @@ def _plan(ctx: Context, stages: list[str], manifest: Manifest) -> dict[str, list
         for stage in stages:
             key = io.sha256_text(upstream, fingerprints[stage])
             record = entry["stages"].get(stage, {})
-            if plan or record.get("key") != key or not _outputs_exist(ctx.outputs, stage, doc_id, record):
+            if plan or record.get("key") != key or not _outputs_exist(ctx.outputs, stage, doc_id, record, manifest):
                 plan.append((stage, key))
             elif "failed" in record:
                 failed = f"{stage}: {record['failed']}"
@@ -458,7 +493,7 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
         nonlocal saved
         for stage, key, record, reason in results:
             counts[stage]["redone"] += 1
-            _record(ctx, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts[stage])
+            _record(ctx, manifest, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts[stage])
         if save and time.perf_counter() - saved > every:
             save()
             saved = time.perf_counter()
@@ -503,15 +538,33 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
     return counts
 
 
-def _outputs_exist(outputs: Path, stage: str, doc_id: str, record: dict) -> bool:
+def _outputs_exist(outputs: Path, stage: str, doc_id: str, record: dict, manifest: Manifest) -> bool:
+    """Whether a stage's outputs for a document are there, each of the size
+    it had when it was written (one stat per file, as for existence alone).
+    A file of another size (truncated, overwritten) is noted in
+    ``manifest.damaged_outputs`` and the stage is redone."""
     if "failed" in record:
         return True
-    expected = {"extract": [f"text/{doc_id}.txt", f".state/extract/{doc_id}.json"],
+    sizes = manifest.sizes.setdefault(doc_id, {})
+    for path in _expected_outputs(stage, doc_id, record):
+        try:
+            size = os.stat(outputs / path).st_size
+        except OSError:
+            return False
+        expected = sizes.setdefault(path, size)  # a manifest from before sizes were kept: taken as they are
+        if size != expected:
+            manifest.damaged_outputs.append((doc_id, f"{path} has {size} bytes, {expected} when written "
+                                                      f"(truncated or changed); redone"))
+            return False
+    return True
+
+
+def _expected_outputs(stage: str, doc_id: str, record: dict) -> list[str]:
+    return {"extract": [f"text/{doc_id}.txt", f".state/extract/{doc_id}.json"],
                 "convert": [f"converted/{doc_id}.{o['script']}.txt" for o in record.get("outputs", [])],
                 "segment": [f"segmented/{doc_id}.txt", f".state/segment/{doc_id}.json"],
                 "tag": [f"tags/{doc_id}.jsonl", f".state/tag/{doc_id}.json"],
                 "graph": [f"graph/docs/{doc_id}.graphml", f".state/graph/{doc_id}.json"]}[stage]
-    return all(os.path.exists(outputs / p) for p in expected)
 
 
 def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str:

@@ -361,3 +361,29 @@ def test_issue_19_a_text_file_over_the_size_limit_fails_alone(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "failed: huge: extract: text file of 0.116 MB, over the limit of 0.1 MB (extract.max_text_mb); "
         "split it, or raise the limit"]
+
+
+# -- damaged outputs and manifest: noticed, said in one line, rebuilt --------------------------
+
+@pytest.mark.parametrize("damage", ["text/mic2025-cn.txt", "tags/mic2025-hk.jsonl", ".state/segment/mic2025-cn.json",
+                                    ".state/graph/mic2025-hk.json", "manifest.json", "manifest.json garbage"])
+def test_issue_19_a_damaged_output_or_manifest_is_noticed_and_rebuilt(built, tmp_path, damage):
+    from conftest import snapshot
+
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    path = out / damage.split()[0]
+    if damage.endswith("garbage"):
+        path.write_text('{"documents": [1, 2]}\n', encoding="utf-8")
+    else:
+        with open(path, "r+b") as f:
+            f.truncate(path.stat().st_size // 2)
+    proc = run_cli("run", "--corpus", ROOT / "corpus", "--outputs", out, check=0)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: ") and "Traceback" not in proc.stderr, proc.stderr
+    assert ("damaged" if damage.startswith("manifest") else f"{damage} has ") in lines[0]
+    same = ("manifest.json", ".stamps", ".lock")
+    assert snapshot(out, same).keys() == snapshot(built, same).keys()
+    for rel, (data, _) in snapshot(out, same).items():
+        assert data == (built / rel).read_bytes(), rel
+    assert run_cli("run", "--corpus", ROOT / "corpus", "--outputs", out, check=0).stderr == ""
