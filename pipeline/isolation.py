@@ -19,9 +19,11 @@ pipes) around ``os.fork``:
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import gc
+import logging
 import multiprocessing
 import os
 import pickle
@@ -30,6 +32,7 @@ import signal
 import sys
 import tempfile
 import time
+import warnings
 from multiprocessing import reduction
 from multiprocessing.connection import Connection, Pipe
 
@@ -197,6 +200,42 @@ def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
     return _wait_for_child(function, args, timeout, memory_mb, None)
 
 
+@contextlib.contextmanager
+def library_warnings():
+    """Collect, while the block runs, what libraries say through ``logging``
+    (WARNING and above: pdfminer's "Could not get FontBBox ...") and
+    ``warnings``, instead of letting them reach stderr; yields the list of
+    messages, filled when the block ends. See :func:`summary`."""
+    notes: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            with contextlib.suppress(Exception):
+                notes.append((record.getMessage().strip().splitlines() or [record.name])[0][:200])
+
+    handler = Collect(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)  # with a handler, logging's last resort (print to stderr) is not used
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            yield notes
+    finally:
+        root.removeHandler(handler)
+        notes += [f"{w.category.__name__}: {(str(w.message).splitlines() or [''])[0][:200]}" for w in caught]
+
+
+def summary(notes: list[str]) -> str:
+    """One line for a document's library warnings, each message once.
+
+    >>> summary(["Could not get FontBBox", "Could not get FontBBox", "other"])
+    'library warnings: Could not get FontBBox (2 times); other'
+    """
+    counts = collections.Counter(notes)
+    parts = [f"{m} ({n} times)" if n > 1 else m for m, n in counts.items()]
+    more = f"; and {len(parts) - 5} more" if len(parts) > 5 else ""
+    return "library warnings: " + "; ".join(parts[:5]) + more
+
+
 class _ForkerGone(Exception):
     """The forker started no child (it has ended, or its fork failed)."""
 
@@ -257,6 +296,9 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
                                     f"memory cap of {memory_mb} MB (extract.memory_mb)") from None
             if kind == "pid":
                 pid = _RUNNING[folder] = value
+            elif kind == "log":  # the child's library warnings, said again here for the caller's collector
+                for note in value:
+                    logging.getLogger("pipeline.child").warning("%s", note)
             elif kind == "extend":
                 deadline += value
                 budget += value
@@ -300,7 +342,11 @@ def _child(send, function, args, memory_mb: int, folder: str) -> None:
     except (ImportError, ValueError, OSError):
         pass  # no address-space limit on this platform; the time budget still applies
     try:
-        result = ("ok", function(*args, progress=lambda seconds: send.send(("extend", seconds))))
+        with library_warnings() as notes:
+            value = function(*args, progress=lambda seconds: send.send(("extend", seconds)))
+        if notes:
+            send.send(("log", notes))
+        result = ("ok", value)
     except DocumentError as exc:
         result = ("failed", str(exc))
     except MemoryError:

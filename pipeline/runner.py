@@ -177,7 +177,11 @@ def _call(stage: str, doc_id: str, entry: dict, config, outputs: Path):
     """Run one stage on one document; never raises (a worker must not take the pool down)."""
     module = importlib.import_module(f"pipeline.{stage}")
     try:
-        return doc_id, module.process(doc_id, entry, config, outputs), None
+        with isolation.library_warnings() as notes:
+            record = module.process(doc_id, entry, config, outputs)
+        if notes:  # recorded with the document's warnings, not printed by the library
+            record = {**record, "warnings": [*record.get("warnings", []), isolation.summary(notes)]}
+        return doc_id, record, None
     except DocumentError as exc:
         return doc_id, None, str(exc)
     except OutputsError:  # the outputs folder's trouble, not the document's: the run stops

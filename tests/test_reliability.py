@@ -387,3 +387,25 @@ def test_issue_19_a_damaged_output_or_manifest_is_noticed_and_rebuilt(built, tmp
     for rel, (data, _) in snapshot(out, same).items():
         assert data == (built / rel).read_bytes(), rel
     assert run_cli("run", "--corpus", ROOT / "corpus", "--outputs", out, check=0).stderr == ""
+
+
+def test_issue_19_library_warnings_are_the_documents_warnings(tmp_path):
+    """pdfminer's "Could not get FontBBox ..." is recorded with the document's
+    warnings: nothing under --quiet, one line per document otherwise."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import hostile
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    hostile.bad_font_bbox(corpus / "bbox.pdf")
+    quiet = run_cli("run", "--corpus", corpus, "--outputs", tmp_path / "quiet", "--quiet", check=0)
+    assert quiet.stderr == ""
+    warnings = json.loads((tmp_path / "quiet/manifest.json").read_text(encoding="utf-8"))[
+        "documents"]["bbox"]["stages"]["extract"]["warnings"]
+    assert warnings == ["library warnings: Could not get FontBBox from font descriptor because [0, 0, 0] cannot be "
+                        "parsed as 4 floats"]
+    for jobs in ("1", "2"):
+        loud = run_cli("run", "--corpus", corpus, "--outputs", tmp_path / f"loud{jobs}", "--jobs", jobs, check=0)
+        assert loud.stderr.splitlines() == [f"warning: bbox: {warnings[0]}"]
