@@ -136,6 +136,13 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
 
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
+    corpus, outputs = ctx.corpus.resolve(), ctx.outputs.resolve()
+    if "extract" in stages and (corpus == outputs or corpus.is_relative_to(outputs)):
+        raise errors.UsageError(f"{errors.shown(str(ctx.corpus))}: the corpus folder is the outputs folder or inside "
+                                f"it; choose folders apart")
+    if "extract" in stages and not ctx.quiet and outputs.is_relative_to(corpus):
+        print(f"warning: {errors.shown(str(ctx.outputs))}: the outputs folder is inside the corpus; it is not read "
+              f"as documents", file=sys.stderr)
     load_lexicon(ctx.config)  # a bad dictionary fails before any work starts
     new_failures = []
     # started once there is work for workers: imports the report's libraries
@@ -218,7 +225,8 @@ def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor
     steps = manifest.data.setdefault("corpus_steps", {})
     tag_key, graph_key = corpus_key("tag", ctx.config, manifest), corpus_key("graph", ctx.config, manifest)
     merge_tags = "tag" in stages and (steps.get("tag") != tag_key
-                                      or not (ctx.outputs / "concepts_not_found.csv").exists())
+                                      or not (ctx.outputs / "concepts_not_found.csv").exists()
+                                      or not (ctx.outputs / ctx.config.report.candidates).exists())
     merge_graph = finish_graph and (steps.get("graph") != graph_key
                                     or not (ctx.outputs / "graph" / "cooccurrence.json").exists())
     tag_job = None
@@ -250,7 +258,7 @@ def _record_stamps(ctx, sections) -> None:
     for section in sections:
         io.write_if_changed(stamps / f"config-{section}", ctx.config.section_hash(section) + "\n")
     if "extract" in sections:
-        io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus))
+        io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus, exclude=ctx.outputs))
 
 
 def cmd_stamps(ctx) -> int:
@@ -259,7 +267,7 @@ def cmd_stamps(ctx) -> int:
     stamps = ctx.outputs / ".stamps"
     if not ctx.corpus.is_dir():
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
-    io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus))
+    io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus, exclude=ctx.outputs))
     for section in SECTIONS:
         if section != "run":
             io.write_if_changed(stamps / f"config-{section}", ctx.config.section_hash(section) + "\n")

@@ -314,15 +314,17 @@ def _is_utf8(name: str) -> bool:
         return False
 
 
-def corpus_fingerprint(corpus: Path) -> str:
-    """Cheap listing of the corpus (names, sizes, mtimes) for make's stamp.
+def corpus_fingerprint(corpus: Path, exclude: Path | None = None) -> str:
+    """Cheap listing of the corpus (names, sizes, mtimes) for make's stamp,
+    without the folder ``exclude`` (an outputs folder inside the corpus).
 
     Content hashes are taken inside the extract stage; this only tells make
     that something may have changed.
     """
     lines = []
+    excluded = Path(exclude).resolve() if exclude is not None else None
     for folder, dirs, files in os.walk(corpus):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if excluded is None or (Path(folder) / d).resolve() != excluded)
         for name in sorted(files):
             path = Path(folder) / name
             with contextlib.suppress(OSError):

@@ -409,3 +409,72 @@ def test_issue_19_library_warnings_are_the_documents_warnings(tmp_path):
     for jobs in ("1", "2"):
         loud = run_cli("run", "--corpus", corpus, "--outputs", tmp_path / f"loud{jobs}", "--jobs", jobs, check=0)
         assert loud.stderr.splitlines() == [f"warning: bbox: {warnings[0]}"]
+
+
+# -- config values and paths -------------------------------------------------------------------
+
+@pytest.mark.parametrize("override, message", [
+    ("extract.memory_mb=100000000000000", "[extract] memory_mb: expected a number from 256 to 1.04858e+06"),
+    ("extract.timeout_seconds=inf", "[extract] timeout_seconds: expected a number from 1 to 86400, got inf"),
+    ("extract.timeout_seconds=nan", "[extract] timeout_seconds: expected a number from 1 to 86400, got nan"),
+    ("extract.ocr_max_seconds=-1", "[extract] ocr_max_seconds: expected a number from 0 to 86400"),
+    ("extract.max_text_mb=0", "[extract] max_text_mb: expected a number from 0.001 to 1000"),
+    ("report.candidates=../x.csv", "[report] candidates: expected a file name inside the outputs folder"),
+    ("report.candidates=/tmp/x.csv", "[report] candidates: expected a file name inside the outputs folder"),
+    ("report.candidates=manifest.json", "[report] candidates: expected a file name inside the outputs folder"),
+])
+def test_issue_19_absurd_config_values_and_paths_out_of_outputs_are_refused(tmp_path, override, message):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text(TEXT, encoding="utf-8")
+    proc = run_cli("run", "--corpus", tmp_path / "corpus", "--outputs", tmp_path / "out", "--set", override,
+                   cwd=tmp_path, check=2)
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "x.csv").exists()
+
+
+def test_issue_19_an_outputs_folder_inside_the_corpus_is_not_read_back(tmp_path):
+    corpus = tmp_path / "corpus"
+    _small_corpus(corpus)
+    for _ in range(2):
+        proc = run_cli("run", "--corpus", corpus, "--outputs", corpus / "out", check=0)
+        assert proc.stderr.strip().splitlines() == [
+            f"warning: {corpus / 'out'}: the outputs folder is inside the corpus; it is not read as documents"]
+        manifest = json.loads((corpus / "out/manifest.json").read_text(encoding="utf-8"))
+        assert sorted(manifest["documents"]) == ["d0", "d1"]
+    assert "out/" not in run_cli("stamps", "--corpus", corpus, "--outputs", corpus / "out", check=0).stderr
+    assert "out/" not in (corpus / "out/.stamps/corpus").read_text(encoding="utf-8")
+    proc = run_cli("run", "--corpus", corpus / "out" / "text", "--outputs", corpus / "out", check=2)
+    assert "the corpus folder is the outputs folder or inside it" in proc.stderr
+
+
+def test_issue_19_a_new_candidates_file_name_is_written(tmp_path):
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    _small_corpus(corpus)
+    run_cli("run", "--corpus", corpus, "--outputs", out, check=0)
+    assert (out / "candidates.csv").exists()
+    run_cli("run", "--corpus", corpus, "--outputs", out, "--set", "report.candidates=terms/new.csv", check=0)
+    assert (out / "terms/new.csv").read_text(encoding="utf-8") == (out / "candidates.csv").read_text(encoding="utf-8")
+
+
+def test_issue_19_every_module_of_the_extract_package_is_in_its_key(tmp_path, monkeypatch):
+    """Editing pipeline/extract/charset.py (any module of the package) redoes
+    extract: it is in the stage's cache key and in its make rule."""
+    from pipeline import config, runner, stages
+
+    package = tmp_path / "pipeline"
+    shutil.copytree(ROOT / "pipeline" / "extract", package / "extract")
+    shutil.copy(ROOT / "pipeline" / "isolation.py", package / "isolation.py")
+    monkeypatch.setattr(stages, "PACKAGE", package)
+    cfg = config.load_config(None)
+    before = runner.stage_fingerprint("extract", cfg)
+    with open(package / "extract" / "charset.py", "a", encoding="utf-8") as f:
+        f.write("# edited\n")
+    assert runner.stage_fingerprint("extract", cfg) != before
+    rule = (ROOT / "stages.mk").read_text(encoding="utf-8").split("$(ST)/convert:")[0]
+    assert all(f"pipeline/extract/{p.name}" in rule for p in (ROOT / "pipeline" / "extract").glob("*.py"))
+
+
+def test_issue_19_lemminflect_is_in_the_keys_of_the_stages_that_lemmatise():
+    from pipeline.stages import STAGE
+
+    assert "lemminflect" in STAGE["segment"].libraries and "lemminflect" in STAGE["tag"].libraries
