@@ -478,3 +478,72 @@ def test_issue_19_lemminflect_is_in_the_keys_of_the_stages_that_lemmatise():
     from pipeline.stages import STAGE
 
     assert "lemminflect" in STAGE["segment"].libraries and "lemminflect" in STAGE["tag"].libraries
+
+
+# -- OCR: the whole child tree ends, its files go, its time is capped ---------------------------
+
+needs_tesseract = pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract is not installed")
+
+
+def _tesseracts():
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if f.read().split(b"\0")[0].endswith(b"tesseract"):
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@needs_tesseract
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_issue_19_sigterm_during_ocr_ends_tesseract_and_leaves_no_files(tmp_path, jobs):
+    import signal
+    import sys
+    import time
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import hostile
+
+    corpus, tmpdir = tmp_path / "corpus", tmp_path / "tmpdir"
+    corpus.mkdir()
+    tmpdir.mkdir()
+    for i in range(2):
+        hostile.scanned(corpus / f"scan{i}.pdf")
+    before = set(_tesseracts())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmpdir)}
+    proc = subprocess.Popen([PY, "-m", "pipeline", "run", "--corpus", str(corpus), "--outputs", str(tmp_path / "out"),
+                             "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    deadline = time.monotonic() + 120
+    while not set(_tesseracts()) - before:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    ours = set(_tesseracts()) - before
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    time.sleep(0.5)
+    survivors = ours & set(_tesseracts())
+    for pid in survivors:  # (without the fix) not to leave them running
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, "tesseract outlived the run"
+    assert list(tmpdir.iterdir()) == []  # no extract-ocr-* or child folder left behind
+    assert proc.returncode == 143, stderr
+
+
+@needs_tesseract
+def test_issue_19_ocr_time_of_a_document_is_capped(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import hostile
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    hostile.scanned(corpus / "scan.pdf")
+    proc = run_cli("run", "--corpus", corpus, "--outputs", tmp_path / "out", "--set", "extract.ocr_max_seconds=30",
+                   check=1)
+    assert "ocr: not tried, the document's OCR time (30 s, extract.ocr_max_seconds) is spent" in proc.stderr
