@@ -219,6 +219,8 @@ def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor
     nothing it reads has changed; returns the manifest's corpus_steps. The two
     read and write different files: with a local pool, a worker merges the
     tags while this process merges the graph."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from . import graph, isolation, tag
     from .runner import corpus_key
 
@@ -235,7 +237,12 @@ def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor
     graph_result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs) if merge_graph else None
     results = {}
     if merge_tags:
-        results["tag"] = tag_job.result() if tag_job else tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
+        try:
+            results["tag"] = tag_job.result() if tag_job else None
+        except BrokenProcessPool:  # its worker was lost (out of memory): done here instead
+            executor.renew()
+        if results.get("tag") is None:
+            results["tag"] = tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
         steps["tag"] = tag_key
     if merge_graph:
         results["graph"] = graph_result
