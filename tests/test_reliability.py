@@ -335,7 +335,11 @@ def test_issue_19_an_interrupted_run_keeps_what_it_finished(tmp_path, signum, co
     _slow_corpus(corpus)
     proc = _start_run(corpus, out, "--jobs", "2")
     workers = _wait_for_workers(proc, 3)
-    time.sleep(2.5)  # the small documents are done, the big one is not
+    deadline = time.monotonic() + 120
+    while not all((out / "graph" / "docs" / f"small{i}.graphml").exists() for i in range(5)):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # the small documents are done (and their results back), the big one is not
     proc.send_signal(getattr(signal, signum))
     _, stderr = proc.communicate(timeout=60)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["documents"] \
@@ -485,17 +489,41 @@ def test_issue_19_lemminflect_is_in_the_keys_of_the_stages_that_lemmatise():
 needs_tesseract = pytest.mark.skipif(not shutil.which("tesseract"), reason="tesseract is not installed")
 
 
-def _tesseracts():
-    found = []
+def _parent(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def _tesseracts_under(ancestor):
+    """(pid, start time) of the tesseract processes descended from ``ancestor``
+    (other test suites on the machine may run their own)."""
+    found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if f.read().split(b"\0")[0].endswith(b"tesseract"):
-                        found.append(int(entry))
-            except OSError:
+                    if not f.read().split(b"\0")[0].endswith(b"tesseract"):
+                        continue
+                pid = int(entry)
+                while pid > 1 and pid != ancestor:
+                    pid = _parent(pid)
+                if pid == ancestor:
+                    found.add((int(entry), _start_time(int(entry))))
+            except (OSError, ValueError, IndexError):
                 pass
     return found
+
+
+def _start_time(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[19]
+
+
+def _alive(pid, started):
+    try:
+        return _start_time(pid) == started and open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @needs_tesseract
@@ -513,20 +541,18 @@ def test_issue_19_sigterm_during_ocr_ends_tesseract_and_leaves_no_files(tmp_path
     tmpdir.mkdir()
     for i in range(2):
         hostile.scanned(corpus / f"scan{i}.pdf")
-    before = set(_tesseracts())
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmpdir)}
     proc = subprocess.Popen([PY, "-m", "pipeline", "run", "--corpus", str(corpus), "--outputs", str(tmp_path / "out"),
                              "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env)
     deadline = time.monotonic() + 120
-    while not set(_tesseracts()) - before:
+    while not (ours := _tesseracts_under(proc.pid)):
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
         time.sleep(0.05)
-    ours = set(_tesseracts()) - before
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
     time.sleep(0.5)
-    survivors = ours & set(_tesseracts())
+    survivors = [pid for pid, started in ours if _alive(pid, started)]
     for pid in survivors:  # (without the fix) not to leave them running
         os.kill(pid, signal.SIGKILL)
     assert not survivors, "tesseract outlived the run"
