@@ -3,16 +3,17 @@
 Parses arguments, loads the config once, takes the outputs lock and calls the stages.
 
 Exit codes: 0 ok, 1 some documents failed, 2 usage or config error,
-3 another run holds the outputs lock.
+3 another run holds the outputs lock, 4 the outputs cannot be written
+(read-only, disk full, file too large), 130 Ctrl-C, 143 SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m pipeline", description=__doc__.split("\n\n")[0],
                     formatter_class=argparse.RawDescriptionHelpFormatter,
                     epilog="Exit codes: 0 ok, 1 some documents failed, 2 usage or config error, "
-                           "3 another run holds the outputs lock.")
+                           "3 another run holds the outputs lock, 4 the outputs cannot be written, "
+                           "130 Ctrl-C, 143 SIGTERM.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name in ("run", *DOC_STAGES, "report", "status", "stamps"):
         sub.add_parser(name, parents=[common], help=HELP[name], description=HELP[name])
@@ -203,6 +205,13 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
 
     if not ctx.corpus.is_dir() and "extract" in stages:
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
+    corpus, outputs = ctx.corpus.resolve(), ctx.outputs.resolve()
+    if "extract" in stages and (corpus == outputs or corpus.is_relative_to(outputs)):
+        raise errors.UsageError(f"{errors.shown(str(ctx.corpus))}: the corpus folder is the outputs folder or inside "
+                                f"it; choose folders apart")
+    if "extract" in stages and not ctx.quiet and outputs.is_relative_to(corpus):
+        print(f"warning: {errors.shown(str(ctx.outputs))}: the outputs folder is inside the corpus; it is not read "
+              f"as documents", file=sys.stderr)
     load_lexicon(ctx.config)  # a bad dictionary fails before any work starts
     # and so does a bad corpus/metadata.csv; it is applied before the graph's merge
     table = metadata.read_table(ctx.corpus) if finish_graph else None
@@ -213,7 +222,10 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     with io.OutputsLock(ctx.outputs), contextlib.closing(report_side):
         io.sweep_temp_files(ctx.outputs)  # left by a run killed mid-write
         manifest = Manifest(ctx.outputs)
-        with open_executor(ctx) if stages else contextlib.nullcontext() as executor:
+        if manifest.damaged:
+            _warn_damaged(ctx, manifest)
+            manifest.save(ctx.config)  # the corpus steps read it from the disk
+        with _checkpoint(ctx, manifest), open_executor(ctx) if stages else contextlib.nullcontext() as executor:
             # `run` takes each document through every stage in one task; a
             # single stage (as make runs them) goes over all documents
             by_stage = (run_documents(ctx, stages, manifest, executor, save=lambda: manifest.save(ctx.config),
@@ -222,11 +234,14 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
                         else {stages[0]: run_stage(ctx, stages[0], manifest, executor)} if stages else {})
             if stages:
                 manifest.save(ctx.config)
+            for doc_id, what in manifest.damaged_outputs:
+                if not ctx.quiet:
+                    print(f"warning: {errors.shown(doc_id)}: {errors.shown(what)}", file=sys.stderr)
             for stage, counts in by_stage.items():
                 new_failures += counts["failed_ids"]
                 for doc_id, warning in counts["warnings"]:
                     if not ctx.quiet:
-                        print(f"warning: {doc_id}: {warning}", file=sys.stderr)
+                        print(f"warning: {errors.shown(doc_id)}: {errors.shown(warning)}", file=sys.stderr)
                 ctx.say(f"{stage}: {counts['documents']} documents, {counts['redone']} redone, "
                         f"{counts['failed']} failed ({counts['seconds']} s)")
             notes = _record_metadata(ctx, manifest, table) if finish_graph else []
@@ -246,7 +261,7 @@ def _run_stages(ctx, stages: list[str], finish_graph: bool, report: bool) -> int
     # (make's final `status` lists them all once)
     for doc_id, reason in failed:
         if len(stages) > 1 or doc_id in new_failures:
-            print(f"failed: {doc_id}: {reason}", file=sys.stderr)
+            print(f"failed: {errors.shown(doc_id)}: {errors.shown(reason)}", file=sys.stderr)
     return errors.EXIT_DOCS_FAILED if failed else errors.EXIT_OK
 
 
@@ -263,6 +278,26 @@ def _record_metadata(ctx, manifest, table) -> list[str]:
             f"column is a file's path relative to the corpus, e.g. 2015/mic2025.pdf): {metadata.listing(unknown)}"]
 
 
+def _warn_damaged(ctx, manifest) -> None:
+    if not ctx.quiet:
+        print(f"warning: {manifest.path}: damaged ({errors.shown(manifest.damaged)}); rebuilt, every document "
+              f"is redone", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _checkpoint(ctx, manifest):
+    """On Ctrl-C, SIGTERM or an outputs error, after the workers have been
+    stopped: save the manifest with the documents finished so far, so that
+    the next run does not redo them. A save that fails (the disk is full)
+    leaves the last saved manifest, which records no output that was lost."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            manifest.save(ctx.config)
+        raise
+
+
 def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor, notes=()) -> dict:
     """The corpus-level merges of the tag stage (candidates.csv,
     concepts_not_found.csv) and of the graph stage (graph/), each skipped when
@@ -270,22 +305,30 @@ def _merge_corpus(ctx, stages: list[str], finish_graph: bool, manifest, executor
     read and write different files: with a local pool, a worker merges the
     tags while this process merges the graph. ``notes`` and the graph's own
     warnings are printed when the graph is merged."""
-    from . import graph, tag
+    from concurrent.futures.process import BrokenProcessPool
+
+    from . import graph, isolation, tag
     from .runner import corpus_key
 
     steps = manifest.data.setdefault("corpus_steps", {})
     tag_key, graph_key = corpus_key("tag", ctx.config, manifest), corpus_key("graph", ctx.config, manifest)
     merge_tags = "tag" in stages and (steps.get("tag") != tag_key
-                                      or not (ctx.outputs / "concepts_not_found.csv").exists())
+                                      or not (ctx.outputs / "concepts_not_found.csv").exists()
+                                      or not (ctx.outputs / ctx.config.report.candidates).exists())
     merge_graph = finish_graph and (steps.get("graph") != graph_key
                                     or not (ctx.outputs / "graph" / "cooccurrence.json").exists())
     tag_job = None
-    if merge_tags and merge_graph and isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+    if merge_tags and merge_graph and isinstance(executor, isolation.Pool):
         tag_job = executor.submit(tag.finish, manifest.active("tag"), ctx.config, ctx.outputs)
     graph_result = graph.finish(manifest.active("graph"), ctx.config, ctx.outputs) if merge_graph else None
     results = {}
     if merge_tags:
-        results["tag"] = tag_job.result() if tag_job else tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
+        try:
+            results["tag"] = tag_job.result() if tag_job else None
+        except BrokenProcessPool:  # its worker was lost (out of memory): done here instead
+            executor.renew()
+        if results.get("tag") is None:
+            results["tag"] = tag.finish(manifest.active("tag"), ctx.config, ctx.outputs)
         steps["tag"] = tag_key
     if merge_graph:
         results["graph"] = graph_result
@@ -311,7 +354,7 @@ def _record_stamps(ctx, sections) -> None:
     for section in sections:
         io.write_if_changed(stamps / f"config-{section}", ctx.config.section_hash(section) + "\n")
     if "extract" in sections:
-        io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus))
+        io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus, exclude=ctx.outputs))
 
 
 def cmd_stamps(ctx) -> int:
@@ -320,7 +363,7 @@ def cmd_stamps(ctx) -> int:
     stamps = ctx.outputs / ".stamps"
     if not ctx.corpus.is_dir():
         raise errors.UsageError(f"{ctx.corpus}: corpus folder not found")
-    io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus))
+    io.write_if_changed(stamps / "corpus", io.corpus_fingerprint(ctx.corpus, exclude=ctx.outputs))
     for section in SECTIONS:
         if section != "run":
             io.write_if_changed(stamps / f"config-{section}", ctx.config.section_hash(section) + "\n")
@@ -331,13 +374,15 @@ def cmd_status(ctx) -> int:
     from .runner import Manifest
 
     manifest = Manifest(ctx.outputs)
+    if manifest.damaged:
+        _warn_damaged(ctx, manifest)
     counts = {}
     for d in manifest.documents.values():
         counts[d.get("status", "?")] = counts.get(d.get("status", "?"), 0) + 1
     if not ctx.quiet:
         print(f"{len(manifest.documents)} documents: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     for doc_id, reason in manifest.failed():
-        print(f"failed: {doc_id}: {reason}", file=sys.stderr)
+        print(f"failed: {errors.shown(doc_id)}: {errors.shown(reason)}", file=sys.stderr)
     return errors.EXIT_DOCS_FAILED if manifest.failed() else errors.EXIT_OK
 
 
@@ -865,8 +910,15 @@ def cmd_lexicon(ctx, args) -> int:
     return errors.EXIT_OK
 
 
+def _terminate(signum, frame):
+    raise errors.Terminated()
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM (kill, cron's timeout, systemd): like Ctrl-C, the run records what
+    # it finished, ends its workers and their children, and exits
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         ctx = _context(args)
         command = args.command
@@ -887,10 +939,20 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print("interrupted; the documents finished so far are recorded", file=sys.stderr)
+        return errors.EXIT_INTERRUPTED
+    except errors.Terminated:
+        print("terminated; the documents finished so far are recorded", file=sys.stderr)
+        return errors.EXIT_TERMINATED
     except BrokenPipeError:
         return errors.EXIT_OK
+    except OSError as exc:
+        if exc.errno not in io.OUTPUTS_ERRNOS:
+            raise
+        print(f"error: {errors.OutputsError.from_os_error(exc)}", file=sys.stderr)
+        return errors.EXIT_OUTPUTS
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from .errors import ConfigError
@@ -47,7 +48,9 @@ class ExtractConfig:
     ocr_dpi: int = 300  # resolution pages are rendered at for OCR
     timeout_seconds: float = 120.0  # wall-clock budget of one PDF (plus ocr_page_seconds per OCR page)
     ocr_page_seconds: float = 60.0  # extra budget per page sent to OCR
+    ocr_max_seconds: float = 600.0  # the most OCR may add to one PDF's budget, whatever its pages
     memory_mb: int = 2048  # address space (MB) one PDF may take on top of what the worker already holds
+    max_text_mb: float = 10.0  # a .txt file, or the text read from a PDF, over this size (MB of UTF-8) fails
 
 
 @dataclass(frozen=True)
@@ -256,9 +259,17 @@ def _validate(config: Config, text: str, origin: dict) -> None:
     if not re.fullmatch(r"auto|[a-z_]+(\+[a-z_]+)*", config.extract.ocr_languages):
         fail("extract", "ocr_languages", f'expected "auto" or tesseract languages joined by "+" (chi_sim+eng), '
                                          f"got {config.extract.ocr_languages!r}")
-    for key, low in (("ocr_dpi", 72), ("timeout_seconds", 1), ("ocr_page_seconds", 1), ("memory_mb", 256)):
-        if getattr(config.extract, key) < low:
-            fail("extract", key, f"expected a number >= {low}")
+    # budgets: finite and within reason (inf or 1e14 would be no budget at all)
+    for key, low, high in (("ocr_dpi", 72, 1200), ("timeout_seconds", 1, 86400), ("ocr_page_seconds", 1, 86400),
+                           ("ocr_max_seconds", 0, 86400), ("memory_mb", 256, 1 << 20), ("max_text_mb", 0.001, 1000)):
+        value = getattr(config.extract, key)
+        if not math.isfinite(value) or not low <= value <= high:
+            fail("extract", key, f"expected a number from {low:g} to {high:g}, got {value!r}")
+    candidates = PurePosixPath(config.report.candidates.replace("\\", "/"))
+    if (not config.report.candidates or candidates.is_absolute() or ".." in candidates.parts
+            or candidates.parts[:1] in ((".state",), (".stamps",), ("manifest.json",))):
+        fail("report", "candidates", f"expected a file name inside the outputs folder (no '..', not absolute), "
+                                     f"got {config.report.candidates!r}")
     for script in config.convert.outputs:
         if script not in SCRIPTS:
             fail("convert", "outputs", f"expected scripts from {', '.join(SCRIPTS)}, got {script!r}")

@@ -9,6 +9,7 @@ sees either the old complete file or the new complete one, never half of one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import io as stdio
@@ -19,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import LockHeld
+from .errors import DocumentError, LockHeld, OutputsError, shown
 
 DOCUMENT_SUFFIXES = (".pdf", ".txt")
 # Per-document output folders, with the file name pattern of each (``{}`` is the doc id).
@@ -40,8 +41,26 @@ def write_bytes(path: Path, data: bytes, *, sync: bool = False) -> None:
     """Write atomically: temporary file in the same folder, os.replace. The
     data reaches the disk at the next :func:`flush_to_disk`, which runs
     before the manifest that records it is saved; ``sync=True`` flushes this
-    file before returning."""
+    file before returning. A folder that cannot be written (read-only, full,
+    a file too large) raises :class:`OutputsError`."""
     path = Path(path)
+    try:
+        _write_bytes(path, data, sync)
+    except OSError as exc:
+        raise outputs_error(exc, path) from None
+
+
+def outputs_error(exc: OSError, path: Path):
+    """The error to raise for ``exc``, met while writing or removing ``path``
+    under the outputs: a name too long is the document's (a DocumentError),
+    anything else is the outputs folder's (:class:`OutputsError`)."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return DocumentError(f"an output file name is too long for the file system ({len(os.fsencode(path.name))} "
+                             f"bytes)")
+    return OutputsError.from_os_error(exc, path)
+
+
+def _write_bytes(path: Path, data: bytes, sync: bool) -> None:
     for attempt in range(3):  # another process may remove an empty folder between mkdir and mkstemp
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -59,7 +78,7 @@ def write_bytes(path: Path, data: bytes, *, sync: bool = False) -> None:
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
@@ -71,9 +90,13 @@ def sweep_temp_files(outputs: Path) -> int:
     """
     count = 0
     for path in Path(outputs).rglob(".*.tmp"):
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
             count += 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise OutputsError.from_os_error(exc, path) from None
     return count
 
 
@@ -94,7 +117,7 @@ def cached_pickle(folder: Path, kind: str, key: str, build, keep: int = 4):
     try:
         write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         prune_cache(Path(folder), f"{kind}-*.pickle", keep)
-    except OSError:
+    except (OSError, OutputsError, DocumentError):
         pass
     return value
 
@@ -119,17 +142,18 @@ def write_text(path: Path, text: str, *, sync: bool = False) -> None:
     write_bytes(path, text.encode("utf-8"), sync=sync)
 
 
-def write_json(path: Path, data, *, sync: bool = False, line_per_entry: str | None = None) -> None:
+def write_json(path: Path, data, *, sync: bool = False, line_per_entry: str | tuple[str, ...] | None = None) -> None:
     """Indented JSON, keys sorted. With ``line_per_entry``, each entry of that
-    key's dict is one line: the manifest's documents (see :func:`json_text`)."""
+    key's dict (or those keys' dicts) is one line: the manifest's documents
+    (see :func:`json_text`)."""
     write_text(path, json_text(data, line_per_entry) + "\n", sync=sync)
 
 
-def json_text(data: dict, line_per_entry: str | None = None) -> str:
+def json_text(data: dict, line_per_entry: str | tuple[str, ...] | None = None) -> str:
     """``data`` as indented JSON, keys sorted; with ``line_per_entry``, the
-    entries of ``data[line_per_entry]`` one to a line. Indented, the json
-    module writes with its pure-Python encoder, at every save of the
-    manifest; a line per entry is the C encoder's work.
+    entries of ``data[line_per_entry]`` (or of each key named) one to a line.
+    Indented, the json module writes with its pure-Python encoder, at every
+    save of the manifest; a line per entry is the C encoder's work.
 
     >>> print(json_text({"b": 1, "docs": {"x": {"n": [1, 2]}, "y": {}}}, "docs"))
     {
@@ -140,14 +164,18 @@ def json_text(data: dict, line_per_entry: str | None = None) -> str:
      }
     }
     """
-    if line_per_entry is None or not data.get(line_per_entry):
+    keys = (line_per_entry,) if isinstance(line_per_entry, str) else tuple(line_per_entry or ())
+    keys = tuple(k for k in keys if data.get(k))
+    if not keys:
         return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
-    placeholder = "\0" + line_per_entry  # a NUL is in no key or path; json writes it as \u0000
-    text = json.dumps({**data, line_per_entry: placeholder}, ensure_ascii=False, indent=1, sort_keys=True)
-    entries = ",\n".join(f"  {json.dumps(key, ensure_ascii=False)}: "
-                         f"{json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(', ', ': '))}"
-                         for key, value in sorted(data[line_per_entry].items()))
-    return text.replace(json.dumps(placeholder), "{\n" + entries + "\n }", 1)
+    placeholders = {k: "\0" + k for k in keys}  # a NUL is in no key or path; json writes it as \u0000
+    text = json.dumps({**data, **placeholders}, ensure_ascii=False, indent=1, sort_keys=True)
+    for key in keys:
+        entries = ",\n".join(f"  {json.dumps(name, ensure_ascii=False)}: "
+                             f"{json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(', ', ': '))}"
+                             for name, value in sorted(data[key].items()))
+        text = text.replace(json.dumps(placeholders[key]), "{\n" + entries + "\n }", 1)
+    return text
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -229,26 +257,54 @@ class Document:
     suffix: str  # ".pdf" or ".txt"
 
 
-def scan_corpus(corpus: Path) -> tuple[list[Document], list[tuple[str, str]]]:
+# errors of the outputs folder rather than of a document: the run stops with exit 4
+OUTPUTS_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+MAX_NAME_BYTES = 240  # a document's outputs add up to 15 bytes to its name (".zh-Hans.txt"); file systems allow 255
+
+
+def scan_corpus(corpus: Path, exclude: Path | None = None) -> tuple[list[Document], list[tuple[str, str]]]:
     """Documents under ``corpus`` sorted by id, and (path, reason) of entries skipped.
 
     Symbolic links that lead outside the corpus are not followed; two files that
-    would share an id (``a.pdf`` and ``a.txt``) are both reported.
+    would share an id (``a.pdf`` and ``a.txt``) are both reported, and so are
+    names that are not UTF-8 (kept with their bytes escaped, ``\\xd6``) or
+    longer than :data:`MAX_NAME_BYTES`, and folders that cannot be listed.
+    The folder ``exclude`` (an outputs folder inside the corpus) is not
+    entered.
     """
     corpus = Path(corpus)
     root = corpus.resolve()
+    excluded = Path(exclude).resolve() if exclude is not None else None
     found: dict[str, list[Document]] = {}
     skipped = []
-    for folder, dirs, files in os.walk(corpus):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+
+    def unlisted(exc: OSError) -> None:
+        rel = Path(exc.filename).relative_to(corpus).as_posix() if exc.filename else "."
+        skipped.append((shown(rel) + "/", f"folder cannot be read ({exc.strerror}); its documents are left as they were"))
+
+    for folder, dirs, files in os.walk(corpus, onerror=unlisted):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and (excluded is None or (Path(folder) / d).resolve() != excluded))
         for name in sorted(files):
             path = Path(folder) / name
             suffix = path.suffix.lower()
             if name.startswith(".") or suffix not in DOCUMENT_SUFFIXES:
                 continue
             rel = path.relative_to(corpus)
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                skipped.append((str(rel), "symbolic link to outside the corpus, not followed"))
+            if not _is_utf8(rel.as_posix()):
+                skipped.append((shown(rel.as_posix()), "file name is not valid UTF-8 (from an archive in another encoding? "
+                                           "rename it, e.g. convmv -f gbk -t utf-8)"))
+                continue
+            if len(os.fsencode(name)) > MAX_NAME_BYTES:
+                skipped.append((rel.as_posix(), f"file name too long ({len(os.fsencode(name))} bytes; the outputs need "
+                                           f"names of at most {MAX_NAME_BYTES})"))
+                continue
+            try:
+                if path.is_symlink() and not path.resolve().is_relative_to(root):
+                    skipped.append((str(rel), "symbolic link to outside the corpus, not followed"))
+                    continue
+            except (OSError, RuntimeError):  # a loop of links
+                skipped.append((str(rel), "symbolic link that leads nowhere (a loop)"))
                 continue
             if not path.is_file():
                 skipped.append((str(rel), "not a regular file"))
@@ -266,20 +322,32 @@ def scan_corpus(corpus: Path) -> tuple[list[Document], list[tuple[str, str]]]:
     return docs, skipped
 
 
-def corpus_fingerprint(corpus: Path) -> str:
-    """Cheap listing of the corpus (names, sizes, mtimes) for make's stamp.
+def _is_utf8(name: str) -> bool:
+    """False for a name with bytes that are not UTF-8 (decoded by the file
+    system's surrogateescape as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def corpus_fingerprint(corpus: Path, exclude: Path | None = None) -> str:
+    """Cheap listing of the corpus (names, sizes, mtimes) for make's stamp,
+    without the folder ``exclude`` (an outputs folder inside the corpus).
 
     Content hashes are taken inside the extract stage; this only tells make
     that something may have changed.
     """
     lines = []
+    excluded = Path(exclude).resolve() if exclude is not None else None
     for folder, dirs, files in os.walk(corpus):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if excluded is None or (Path(folder) / d).resolve() != excluded)
         for name in sorted(files):
             path = Path(folder) / name
             with contextlib.suppress(OSError):
                 st = path.stat()
-                lines.append(f"{path.relative_to(corpus).as_posix()}\t{st.st_size}\t{st.st_mtime_ns}")
+                lines.append(f"{shown(path.relative_to(corpus).as_posix())}\t{st.st_size}\t{st.st_mtime_ns}")
     return "\n".join(lines) + "\n"
 
 
@@ -308,8 +376,13 @@ def remove_doc_outputs(outputs: Path, doc_id: str, folders=None) -> None:
     subfolders this leaves empty."""
     for path in doc_output_paths(outputs, doc_id):
         if folders is None or any(path.is_relative_to(outputs / f) for f in folders):
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                if exc.errno != errno.ENAMETOOLONG:  # a name too long for any file: nothing to remove
+                    raise OutputsError.from_os_error(exc, path) from None
             parent = path.parent
             while folders is None and parent != outputs and parent.is_relative_to(outputs):
                 try:
@@ -357,8 +430,11 @@ class OutputsLock:
         self.handle = None
 
     def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+", encoding="utf-8")
+        except OSError as exc:
+            raise OutputsError.from_os_error(exc, self.path) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

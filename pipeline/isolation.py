@@ -19,15 +19,20 @@ pipes) around ``os.fork``:
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import gc
+import logging
 import multiprocessing
 import os
+import pickle
+import shutil
 import signal
 import sys
+import tempfile
 import time
-import pickle
+import warnings
 from multiprocessing import reduction
 from multiprocessing.connection import Connection, Pipe
 
@@ -35,18 +40,77 @@ from . import io
 from .errors import DocumentError
 
 
-def open_pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
+def open_pool(jobs: int) -> "Pool":
     """A pool of ``jobs`` workers forked from this process, so that they
     inherit what it has loaded (jieba, spaCy, the dictionary); each worker
     closes its copy of the outputs lock and dies with this process."""
-    fork = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=fork, initializer=_init_worker)
+    return Pool(jobs)
+
+
+class Pool(concurrent.futures.ProcessPoolExecutor):
+    """The per-document worker pool: a ProcessPoolExecutor that can be
+    stopped at once (:meth:`stop`: pending work cancelled, workers ended
+    with their children) and started again after a worker was lost
+    (:meth:`renew`)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        fork = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+        super().__init__(max_workers=jobs, mp_context=fork, initializer=_init_worker)
+
+    def stop(self) -> None:
+        """Cancel what has not started and end the workers: SIGTERM, on which
+        a worker ends the children it waits for (:func:`_end_children`), then
+        SIGKILL for one that has not gone within 5 seconds."""
+        processes = list((self._processes or {}).values())
+        self.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(OSError, AttributeError):
+                process.terminate()
+        deadline = time.monotonic() + 5
+        for process in processes:
+            with contextlib.suppress(OSError, AttributeError, AssertionError):
+                process.join(max(deadline - time.monotonic(), 0))
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+
+    def renew(self) -> None:
+        """After a worker was lost (BrokenProcessPool): a new set of workers."""
+        self.stop()
+        self.__init__(self.jobs)
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:  # Ctrl-C, SIGTERM, an outputs error: do not wait for the rest
+            self.stop()
+            return False
+        return super().__exit__(kind, value, traceback)
 
 
 def _init_worker() -> None:
     # a worker holding a copy of the lock would keep it after a killed run
     io.close_inherited_locks()
     io.die_with_parent()
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM in a worker: end the children it waits for (and what they
+    started), remove their temporary folders, exit."""
+    _end_children()
+    os._exit(128 + signum)
+
+
+_RUNNING: dict[str, int | None] = {}  # temporary folder -> pid of each child this process waits for
+
+
+def _end_children() -> None:
+    for folder, pid in list(_RUNNING.items()):
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+    _RUNNING.clear()
 
 
 class SideProcess:
@@ -136,6 +200,42 @@ def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
     return _wait_for_child(function, args, timeout, memory_mb, None)
 
 
+@contextlib.contextmanager
+def library_warnings():
+    """Collect, while the block runs, what libraries say through ``logging``
+    (WARNING and above: pdfminer's "Could not get FontBBox ...") and
+    ``warnings``, instead of letting them reach stderr; yields the list of
+    messages, filled when the block ends. See :func:`summary`."""
+    notes: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            with contextlib.suppress(Exception):
+                notes.append((record.getMessage().strip().splitlines() or [record.name])[0][:200])
+
+    handler = Collect(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)  # with a handler, logging's last resort (print to stderr) is not used
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            yield notes
+    finally:
+        root.removeHandler(handler)
+        notes += [f"{w.category.__name__}: {(str(w.message).splitlines() or [''])[0][:200]}" for w in caught]
+
+
+def summary(notes: list[str]) -> str:
+    """One line for a document's library warnings, each message once.
+
+    >>> summary(["Could not get FontBBox", "Could not get FontBBox", "other"])
+    'library warnings: Could not get FontBBox (2 times); other'
+    """
+    counts = collections.Counter(notes)
+    parts = [f"{m} ({n} times)" if n > 1 else m for m, n in counts.items()]
+    more = f"; and {len(parts) - 5} more" if len(parts) > 5 else ""
+    return "library warnings: " + "; ".join(parts[:5]) + more
+
+
 class _ForkerGone(Exception):
     """The forker started no child (it has ended, or its fork failed)."""
 
@@ -144,23 +244,32 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
     receive, send = Pipe(duplex=False)
     own = forker is None  # the child is ours to reap
     pid = None
+    # the child's temporary files (tesseract's page images) go into a folder
+    # this process removes when the child has ended, however it ended
+    folder = tempfile.mkdtemp(prefix="pipeline-child-")
+    _RUNNING[folder] = None
     try:
         if own:
             pid = os.fork()
             if pid == 0:
                 try:
                     receive.close()
-                    _child(send, function, args, memory_mb)
+                    _child(send, function, args, memory_mb, folder)
                 finally:
                     os._exit(0)
+            _RUNNING[folder] = pid
         else:
             connection, lock = forker
             try:
                 with lock:  # the workers share the connection: one job and its descriptor at a time
-                    connection.send((function, args, memory_mb))
+                    connection.send((function, args, memory_mb, folder))
                     reduction.send_handle(connection, send.fileno(), 0)
             except (OSError, ValueError, AttributeError, TypeError, pickle.PicklingError):
                 raise _ForkerGone() from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        _RUNNING.pop(folder, None)
+        raise
     finally:
         send.close()
     budget, deadline = timeout, time.monotonic() + timeout
@@ -186,7 +295,10 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
                 raise DocumentError(f"the worker reading the PDF died ({how}); most likely it went over the "
                                     f"memory cap of {memory_mb} MB (extract.memory_mb)") from None
             if kind == "pid":
-                pid = value
+                pid = _RUNNING[folder] = value
+            elif kind == "log":  # the child's library warnings, said again here for the caller's collector
+                for note in value:
+                    logging.getLogger("pipeline.child").warning("%s", note)
             elif kind == "extend":
                 deadline += value
                 budget += value
@@ -201,11 +313,17 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
                 os.killpg(pid, signal.SIGKILL)  # the child and whatever it started (tesseract)
             if own:
                 os.waitpid(pid, 0)
+        shutil.rmtree(folder, ignore_errors=True)
+        _RUNNING.pop(folder, None)
 
 
-def _child(send, function, args, memory_mb: int) -> None:
+def _child(send, function, args, memory_mb: int, folder: str) -> None:
     """The child's side: hold nothing of the parent's, cap the address space,
-    say its pid, run, send ("ok" | "failed", value)."""
+    keep temporary files in ``folder``, say its pid, run, send ("ok" |
+    "failed", value)."""
+    os.environ["TMPDIR"] = tempfile.tempdir = folder
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not its asker's handler (_terminated)
+    _RUNNING.clear()
     # The collector must not walk the heap inherited from the worker (jieba,
     # spaCy): touching those objects copies their memory pages into the child.
     gc.freeze()
@@ -224,7 +342,11 @@ def _child(send, function, args, memory_mb: int) -> None:
     except (ImportError, ValueError, OSError):
         pass  # no address-space limit on this platform; the time budget still applies
     try:
-        result = ("ok", function(*args, progress=lambda seconds: send.send(("extend", seconds))))
+        with library_warnings() as notes:
+            value = function(*args, progress=lambda seconds: send.send(("extend", seconds)))
+        if notes:
+            send.send(("log", notes))
+        result = ("ok", value)
     except DocumentError as exc:
         result = ("failed", str(exc))
     except MemoryError:
@@ -304,7 +426,7 @@ def _serve(connection, prepare, args) -> None:
             prepare(*args)
     while True:
         try:
-            function, args, memory_mb = connection.recv()
+            function, args, memory_mb, folder = connection.recv()
             fd = reduction.recv_handle(connection)
         except (EOFError, OSError):  # every asker has closed its end
             return
@@ -319,7 +441,7 @@ def _serve(connection, prepare, args) -> None:
                 connection.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # subprocess (tesseract) needs its exit status
                 signal.signal(signal.SIGINT, signal.default_int_handler)
-                _child(Connection(fd, readable=False), function, args, memory_mb)
+                _child(Connection(fd, readable=False), function, args, memory_mb, folder)
             finally:
                 os._exit(0)
         os.close(fd)

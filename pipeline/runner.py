@@ -26,13 +26,14 @@ import re
 import shutil
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__, io, isolation
 from .stages import DOCUMENT_STAGES, STAGE, STAGES, code_files, data_files
-from .errors import DocumentError, UsageError
+from .errors import DocumentError, OutputsError, UsageError
 
 STAGE_ORDER = DOCUMENT_STAGES  # the per-document stages, in order
 DEPENDENCIES = ("jieba", "pdfplumber", "pdfminer.six", "pypdfium2", "spacy", "lemminflect", "networkx", "scipy",
@@ -100,8 +101,18 @@ class Manifest:
 
     def __init__(self, outputs: Path):
         self.path = Path(outputs) / "manifest.json"
-        self.data = io.read_json(self.path, default=None) or {}
-        self.documents: dict[str, dict] = self.data.get("documents", {})
+        self.damaged = None  # why the manifest on disk could not be used, if it could not
+        try:
+            self.data = io.read_json(self.path, default=None) or {}
+            _check_shape(self.data)
+        except (ValueError, TypeError, UnicodeDecodeError) as exc:  # truncated, garbage, or not a manifest
+            self.damaged = f"{exc.__class__.__name__}: {str(exc)[:100]}"
+            self.data = {}
+        self.documents: dict[str, dict] = self.data.setdefault("documents", {})
+        # bytes of each output of each document when it was written: a no-op
+        # run compares them with a stat, so a truncated file is noticed
+        self.sizes: dict[str, dict[str, int]] = self.data.setdefault("sizes", {})
+        self.damaged_outputs: list[tuple[str, str]] = []  # (doc_id, what) found by this run
 
     def save(self, config, **run) -> None:
         self.data.update({
@@ -111,12 +122,13 @@ class Manifest:
             "config": {"path": config.path, "hash": config.hash(),
                        "sections": {s.name: config.section_hash(s.name) for s in STAGES}},
             "documents": {k: self.documents[k] for k in sorted(self.documents)},
+            "sizes": {k: self.sizes[k] for k in sorted(self.sizes) if k in self.documents},
         })
         self.data.setdefault("run", {}).update(run)
         # the outputs it records reach the disk before it does: after a power
         # cut it never records a file that was lost
         io.flush_to_disk()
-        io.write_json(self.path, self.data, sync=True, line_per_entry="documents")  # a line per document
+        io.write_json(self.path, self.data, sync=True, line_per_entry=("documents", "sizes"))  # a line per document
 
     def failed(self) -> list[tuple[str, str]]:
         return [(doc_id, d.get("reason") or "failed") for doc_id, d in sorted(self.documents.items())
@@ -127,6 +139,21 @@ class Manifest:
         return [doc_id for doc_id, d in sorted(self.documents.items())
                 if d.get("status") != "failed" and "failed" not in d.get("stages", {}).get(stage, {})
                 and stage in d.get("stages", {})]
+
+
+def _check_shape(data) -> None:
+    """Raise TypeError unless ``data`` has the manifest's shape (JSON that
+    parses can still be garbage, or another file)."""
+    if not isinstance(data, dict) or not isinstance(data.get("documents", {}), dict) \
+            or not isinstance(data.get("sizes", {}), dict) or not isinstance(data.get("corpus_steps", {}), dict):
+        raise TypeError("not a manifest")
+    for entry in data.get("documents", {}).values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("stages", {}), dict) \
+                or not all(isinstance(r, dict) for r in entry.get("stages", {}).values()):
+            raise TypeError("a document entry is not a manifest record")
+    for sizes in data.get("sizes", {}).values():
+        if not isinstance(sizes, dict):
+            raise TypeError("sizes are not a manifest record")
 
 
 def code_hashes(stage: str) -> list[str]:
@@ -151,9 +178,19 @@ def _call(stage: str, doc_id: str, entry: dict, config, outputs: Path):
     """Run one stage on one document; never raises (a worker must not take the pool down)."""
     module = importlib.import_module(f"pipeline.{stage}")
     try:
-        return doc_id, module.process(doc_id, entry, config, outputs), None
+        with isolation.library_warnings() as notes:
+            record = module.process(doc_id, entry, config, outputs)
+        if notes:  # recorded with the document's warnings, not printed by the library
+            record = {**record, "warnings": [*record.get("warnings", []), isolation.summary(notes)]}
+        return doc_id, record, None
     except DocumentError as exc:
         return doc_id, None, str(exc)
+    except OutputsError:  # the outputs folder's trouble, not the document's: the run stops
+        raise
+    except OSError as exc:
+        if exc.errno in io.OUTPUTS_ERRNOS:  # disk full, read-only, file too large, met outside io's writes
+            raise OutputsError.from_os_error(exc) from None
+        return doc_id, None, f"internal error in {stage}: {exc.__class__.__name__}: {exc}"[:500]
     except Exception as exc:  # a bug or a library failing on a strange file: fail the document, not the batch
         message = str(exc).splitlines()[0] if str(exc) else ""
         return doc_id, None, f"internal error in {stage}: {exc.__class__.__name__}: {message}"[:500]
@@ -179,24 +216,33 @@ def _progress(ctx: Context, total: int, label: str):
 def sync_corpus(ctx: Context, manifest: Manifest) -> None:
     """Bring the manifest in line with corpus/: add new documents, hash them,
     and drop documents that are gone (with every output they had)."""
-    docs, skipped = io.scan_corpus(ctx.corpus)
+    docs, skipped = io.scan_corpus(ctx.corpus, exclude=ctx.outputs)
     present = {d.id for d in docs} | {rel for rel, _ in skipped}
+    unlisted = tuple(rel for rel, _ in skipped if rel.endswith("/"))  # folders that could not be read
     for doc_id in list(manifest.documents):
-        if doc_id not in present:
+        if doc_id not in present and not doc_id.startswith(unlisted):
             io.remove_doc_outputs(ctx.outputs, doc_id)
             del manifest.documents[doc_id]
+            manifest.sizes.pop(doc_id, None)
     for rel, reason in skipped:
         manifest.documents[rel] = {"source": rel, "status": "failed", "reason": reason, "stages": {}}
-        io.remove_doc_outputs(ctx.outputs, rel)
+        if not rel.endswith("/"):
+            io.remove_doc_outputs(ctx.outputs, rel)
     for doc in docs:
         entry = manifest.documents.setdefault(doc.id, {"stages": {}})
-        st = doc.path.stat()
-        # reuse the content hash while size and mtime are unchanged; a touched
-        # file is re-hashed and, if its content is the same, stays unchanged
-        if entry.get("bytes") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns or "sha256" not in entry:
-            entry["sha256"] = io.sha256_file(doc.path)
-        entry.update(source=doc.path.relative_to(ctx.corpus).as_posix(), suffix=doc.suffix, bytes=st.st_size,
-                     mtime_ns=st.st_mtime_ns)
+        source = doc.path.relative_to(ctx.corpus).as_posix()
+        try:
+            st = doc.path.stat()
+            # reuse the content hash while size and mtime are unchanged; a touched
+            # file is re-hashed and, if its content is the same, stays unchanged
+            if entry.get("bytes") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns or "sha256" not in entry:
+                entry["sha256"] = io.sha256_file(doc.path)
+        except OSError as exc:  # unreadable (permissions, a disk error), or gone since the scan: tried again next run
+            manifest.documents[doc.id] = {"source": source, "suffix": doc.suffix, "status": "failed",
+                                          "reason": f"cannot read the file ({exc.strerror or exc})", "stages": {}}
+            io.remove_doc_outputs(ctx.outputs, doc.id)
+            continue
+        entry.update(source=source, suffix=doc.suffix, bytes=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
 @contextlib.contextmanager
@@ -252,14 +298,22 @@ def _biggest_first(manifest: Manifest, doc_ids) -> list[str]:
     return sorted(doc_ids, key=lambda d: (-manifest.documents[d].get("bytes", 0), d))
 
 
-def _record(ctx: Context, entry: dict, doc_id: str, stage: str, key: str, record, reason, counts: dict) -> None:
+def _record(ctx: Context, manifest: Manifest, entry: dict, doc_id: str, stage: str, key: str, record, reason,
+            counts: dict) -> None:
     """Write one stage's result for a document into its manifest entry: the
     record, or the failure (which drops the later stages and every output)."""
     if reason is None:
         entry["stages"][stage] = {"key": key, **record}
         entry.update(status="ok", reason=None)
         counts["warnings"] += [(doc_id, w) for w in record.get("warnings", [])]
+        sizes = manifest.sizes.setdefault(doc_id, {})
+        for path in _expected_outputs(stage, doc_id, record):
+            try:
+                sizes[path] = os.stat(ctx.outputs / path).st_size
+            except OSError:
+                sizes.pop(path, None)
     else:
+        manifest.sizes.pop(doc_id, None)
         entry["stages"][stage] = {"key": key, "failed": reason}
         entry.update(status="failed", reason=f"{stage}: {reason}")
         for later in STAGE_ORDER[STAGE_ORDER.index(stage) + 1:]:
@@ -291,7 +345,7 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
         upstream = entry["sha256"] + entry["suffix"] if first else entry["stages"][previous]["key"]
         key = io.sha256_text(upstream, fingerprint)
         record = entry["stages"].get(stage, {})
-        if record.get("key") == key and _outputs_exist(ctx.outputs, stage, doc_id, record):
+        if record.get("key") == key and _outputs_exist(ctx.outputs, stage, doc_id, record, manifest):
             if "failed" in record:
                 entry.update(status="failed", reason=f"{stage}: {record['failed']}")
             elif first:
@@ -303,7 +357,7 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
     started = time.perf_counter()
     with _progress(ctx, len(todo), stage) as bar:
         def done(doc_id, key, record, reason):
-            _record(ctx, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts)
+            _record(ctx, manifest, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts)
             bar.update(1)
 
         if executor is None or len(todo) <= 1:
@@ -312,15 +366,69 @@ def run_stage(ctx: Context, stage: str, manifest: Manifest, executor=None) -> di
                 done(doc_id, key, record, reason)
         else:
             keys = dict(todo)
-            if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+            if isinstance(executor, isolation.Pool):
                 preload([stage], config)
-            futures = [executor.submit(_call, stage, d, _work_entry(ctx, manifest, d), config, ctx.outputs)
-                       for d in _biggest_first(manifest, keys)]
-            for future in concurrent.futures.as_completed(futures):
-                doc_id, record, reason = future.result()
-                done(doc_id, keys[doc_id], record, reason)
+
+            def lost(doc_id, reason):
+                _lost(ctx, manifest.documents[doc_id], doc_id, [stage], reason, counts)
+                bar.update(1)
+
+            _in_pool(executor, [(d, (_call, stage, d, _work_entry(ctx, manifest, d), config, ctx.outputs))
+                                for d in _biggest_first(manifest, keys)],
+                     lambda result: done(result[0], keys[result[0]], *result[1:]), lost)
     counts["seconds"] = round(time.perf_counter() - started, 3)
     return counts
+
+
+def _lost(ctx: Context, entry: dict, doc_id: str, stages: list[str], reason: str, counts: dict) -> None:
+    """A document whose worker was lost: failed in this run, but not in any
+    stage record, so that the next run tries it again (what ended the worker,
+    most likely the kernel's out-of-memory killer, may have been another
+    document or another program)."""
+    for stage in stages:
+        entry["stages"].pop(stage, None)
+    entry.update(status="failed", reason=reason)
+    io.remove_doc_outputs(ctx.outputs, doc_id)
+    counts["failed"] += 1
+    counts["failed_ids"].append(doc_id)
+
+
+def _in_pool(executor, tasks, finished, lost) -> None:
+    """Run ``tasks`` ([(doc_id, (function, *args))]) in ``executor``, in that
+    order, calling ``finished(result)`` for each as it ends. In a local pool
+    only as many tasks as there are workers are given out at a time, so
+    that when a worker is lost (killed by the kernel: BrokenProcessPool) the
+    documents in flight are known: ``lost(doc_id, reason)`` is called for
+    each, and a new pool takes the rest. An exception of a task (an
+    OutputsError) or of this process (Ctrl-C) stops the run; the executor's
+    owner cancels what is pending (:meth:`isolation.Pool.stop`)."""
+    window = executor.jobs if isinstance(executor, isolation.Pool) else len(tasks)
+    pending = list(reversed(tasks))  # popped from the end: the first task first
+    running: dict = {}  # future -> doc_id
+    while pending or running:
+        while pending and len(running) < window:
+            doc_id, (function, *args) = pending.pop()
+            running[executor.submit(function, *args)] = doc_id
+        ended, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        broken = False
+        for future in ended:
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken = True
+                continue
+            del running[future]
+            finished(result)
+        if broken:
+            for future in list(running):  # a result that came in before the break still counts
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    finished(future.result())
+                    del running[future]
+            for doc_id in running.values():
+                lost(doc_id, "the worker process died while this document was in flight (killed, most likely "
+                             "by the kernel when memory ran out); it is tried again on the next run")
+            running.clear()
+            executor.renew()
 
 
 def _plan(ctx: Context, stages: list[str], manifest: Manifest) -> dict[str, list[tuple[str, str]]]:
@@ -338,7 +446,7 @@ def _plan(ctx: Context, stages: list[str], manifest: Manifest) -> dict[str, list
         for stage in stages:
             key = io.sha256_text(upstream, fingerprints[stage])
             record = entry["stages"].get(stage, {})
-            if plan or record.get("key") != key or not _outputs_exist(ctx.outputs, stage, doc_id, record):
+            if plan or record.get("key") != key or not _outputs_exist(ctx.outputs, stage, doc_id, record, manifest):
                 plan.append((stage, key))
             elif "failed" in record:
                 failed = f"{stage}: {record['failed']}"
@@ -390,7 +498,7 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
         nonlocal saved
         for stage, key, record, reason in results:
             counts[stage]["redone"] += 1
-            _record(ctx, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts[stage])
+            _record(ctx, manifest, manifest.documents[doc_id], doc_id, stage, key, record, reason, counts[stage])
         if save and time.perf_counter() - saved > every:
             save()
             saved = time.perf_counter()
@@ -399,7 +507,7 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
 
     # each PDF's child forked by a small process, not by the workers that hold
     # jieba and spaCy; a Dask worker elsewhere forks its own children
-    local = executor is None or isinstance(executor, concurrent.futures.ProcessPoolExecutor)
+    local = executor is None or isinstance(executor, isolation.Pool)
     reads_pdfs = any(plan[0][0] == "extract" and manifest.documents[d].get("suffix") == ".pdf"
                      for d, plan in plans.items())
     with _progress(ctx, len(plans), "documents") as bar, \
@@ -411,13 +519,20 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
                 done(*_call_chain(doc_id, _work_entry(ctx, manifest, doc_id), plan, ctx.config, ctx.outputs))
                 bar.update(1)
         else:
-            if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+            if isinstance(executor, isolation.Pool):
                 preload(stages, ctx.config)
-            futures = [executor.submit(_call_chain, d, _work_entry(ctx, manifest, d), plans[d], ctx.config,
-                                       ctx.outputs) for d in _biggest_first(manifest, plans)]
-            for future in concurrent.futures.as_completed(futures):
-                done(*future.result())
+
+            def finished(result):
+                done(*result)
                 bar.update(1)
+
+            def lost(doc_id, reason):
+                _lost(ctx, manifest.documents[doc_id], doc_id, [s for s, _ in plans[doc_id]], reason,
+                      counts[plans[doc_id][0][0]])
+                bar.update(1)
+
+            _in_pool(executor, [(d, (_call_chain, d, _work_entry(ctx, manifest, d), plans[d], ctx.config,
+                                     ctx.outputs)) for d in _biggest_first(manifest, plans)], finished, lost)
     seconds = round(time.perf_counter() - started, 3)
     for i, stage in enumerate(stages):  # as in run_stage: the documents that reached the stage before
         before = stages[i - 1] if i else None
@@ -428,15 +543,33 @@ def run_documents(ctx: Context, stages: list[str], manifest: Manifest, executor=
     return counts
 
 
-def _outputs_exist(outputs: Path, stage: str, doc_id: str, record: dict) -> bool:
+def _outputs_exist(outputs: Path, stage: str, doc_id: str, record: dict, manifest: Manifest) -> bool:
+    """Whether a stage's outputs for a document are there, each of the size
+    it had when it was written (one stat per file, as for existence alone).
+    A file of another size (truncated, overwritten) is noted in
+    ``manifest.damaged_outputs`` and the stage is redone."""
     if "failed" in record:
         return True
-    expected = {"extract": [f"text/{doc_id}.txt", f".state/extract/{doc_id}.json"],
+    sizes = manifest.sizes.setdefault(doc_id, {})
+    for path in _expected_outputs(stage, doc_id, record):
+        try:
+            size = os.stat(outputs / path).st_size
+        except OSError:
+            return False
+        expected = sizes.setdefault(path, size)  # a manifest from before sizes were kept: taken as they are
+        if size != expected:
+            manifest.damaged_outputs.append((doc_id, f"{path} has {size} bytes, {expected} when written "
+                                                      f"(truncated or changed); redone"))
+            return False
+    return True
+
+
+def _expected_outputs(stage: str, doc_id: str, record: dict) -> list[str]:
+    return {"extract": [f"text/{doc_id}.txt", f".state/extract/{doc_id}.json"],
                 "convert": [f"converted/{doc_id}.{o['script']}.txt" for o in record.get("outputs", [])],
                 "segment": [f"segmented/{doc_id}.txt", f".state/segment/{doc_id}.json"],
                 "tag": [f"tags/{doc_id}.jsonl", f".state/tag/{doc_id}.json"],
                 "graph": [f"graph/docs/{doc_id}.graphml", f".state/graph/{doc_id}.json"]}[stage]
-    return all(os.path.exists(outputs / p) for p in expected)
 
 
 def corpus_key(step: str, config, manifest: Manifest, upstream: str = "") -> str:

@@ -228,3 +228,12 @@ def txt_big5(path: Path) -> Path:
 def txt_empty(path: Path) -> Path:
     path.write_bytes(b"")
     return path
+
+
+def bad_font_bbox(path: Path) -> Path:
+    """A readable page whose (non-standard) font has a FontBBox of three
+    numbers: pdfminer logs "Could not get FontBBox ..." for it."""
+    font = (b"<< /Type /Font /Subtype /TrueType /BaseFont /NotAStandardFont /FirstChar 32 /LastChar 126 "
+            b"/Encoding /WinAnsiEncoding /FontDescriptor 6 0 R >>")
+    descriptor = b"<< /Type /FontDescriptor /FontName /NotAStandardFont /Flags 32 /FontBBox [0 0 0] /ItalicAngle 0 >>"
+    return one_page(path, stream(TEXT_PAGE_CONTENT), font=font, extra_objects=[descriptor])

@@ -71,9 +71,13 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     started = time.perf_counter()
     warnings = []
     records, ocr_languages = [], None
-    if source.stat().st_size == 0:
+    size, limit = source.stat().st_size, cfg.max_text_mb * 1e6
+    if size == 0:
         raise DocumentError("empty file (0 bytes)")
     if entry["suffix"] == ".txt":
+        if size > limit:  # before reading it: segmenting and tagging need ~100 MB of memory per MB of text
+            raise DocumentError(f"text file of {size / 1e6:.3g} MB, over the limit of {cfg.max_text_mb:g} MB "
+                                f"(extract.max_text_mb); split it, or raise the limit")
         text, spans = text_to_paragraphs(read_text_file(source.read_bytes()), fullwidth_to_ascii=cfg.fullwidth_to_ascii)
         page_starts, n_pages, engine = [0], 1, "text"
         metadata = find_metadata(text[:3000])
@@ -92,6 +96,9 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     if not text.strip():
         why = "; ".join(f"p.{r['page']}: {r['reason']}" for r in lost[:3])
         raise DocumentError(f"no extractable text in {n_pages} page(s)" + (f" ({why})" if why else ""))
+    if len(text) * 3 > limit and len(text.encode("utf-8")) > limit:
+        raise DocumentError(f"its text is {len(text.encode('utf-8')) / 1e6:.3g} MB, over the limit of "
+                            f"{cfg.max_text_mb:g} MB (extract.max_text_mb); split it, or raise the limit")
     for r in lost:
         warnings.append(f"page {r['page']} left out: {r['reason']}")
     io.write_text(outputs / "text" / f"{doc_id}.txt", text + "\n")

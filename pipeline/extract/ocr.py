@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import tempfile
 
+from ..io import die_with_parent
 from .chars import CJK, CJK_JOIN, Line, Page
 from .garbled import detect_script, garbled_reason
 from .paragraphs import _join
@@ -52,8 +53,9 @@ def ocr_lines(image, languages: str, dpi: int) -> tuple[tuple[Line, ...], float]
         png = os.path.join(tmp, "page.png")
         image.save(png)
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        # it dies with the child that runs it, even when the child is killed
         proc = subprocess.run(["tesseract", png, "stdout", "-l", languages, "--psm", "3", "tsv"],
-                              capture_output=True, text=True, env=env)
+                              capture_output=True, text=True, env=env, preexec_fn=die_with_parent)
     if proc.returncode != 0:
         raise RuntimeError(f"tesseract failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
     scale = 72 / dpi
@@ -106,9 +108,17 @@ def _ocr_pages(pages, records, pending, pdfium, cfg, progress) -> str | None:
             records[i]["reason"] += f"; ocr: tesseract has no data for {languages}"
         return None
     chosen = None
-    for i in pending:
+    allowance = cfg.ocr_max_seconds  # what OCR may still add to the document's budget
+    for n, i in enumerate(pending):
+        extra = cfg.ocr_page_seconds * (len(candidates) if chosen is None else 1)
+        if extra > allowance:  # one small image-only PDF must not hold a worker for an hour
+            for j in pending[n:]:
+                records[j]["reason"] += (f"; ocr: not tried, the document's OCR time ({cfg.ocr_max_seconds:g} s, "
+                                         f"extract.ocr_max_seconds) is spent")
+            break
+        allowance -= extra
         if progress:
-            progress(cfg.ocr_page_seconds * (len(candidates) if chosen is None else 1))
+            progress(extra)
         image = pdfium.render(i, cfg.ocr_dpi)
         results = []
         for langs in ([chosen] if chosen else candidates):
