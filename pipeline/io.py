@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .errors import LockHeld
 
-DOCUMENT_SUFFIXES = (".pdf", ".txt")
+DOCUMENT_SUFFIXES = (".pdf", ".txt", ".html", ".htm", ".docx")
 # Per-document output folders, with the file name pattern of each (``{}`` is the doc id).
 DOC_OUTPUTS = {
     "text": "{}.txt",
