@@ -22,6 +22,17 @@ from pathlib import Path
 from .errors import LockHeld
 
 DOCUMENT_SUFFIXES = (".pdf", ".txt", ".html", ".htm", ".docx")
+# formats governments publish in that are not read: each such file fails with this reason, never silently skipped
+UNREAD_SUFFIXES = {
+    ".doc": "Word 97-2003 (.doc) is not read: save it as .docx or PDF",
+    ".wps": "WPS Writer (.wps) is not read: save it as .docx or PDF",
+    ".ofd": "OFD (.ofd, the fixed-layout format of Chinese e-government) is not read: export it as PDF",
+    ".ceb": "Apabi CEB (.ceb) is not read: export it as PDF",
+    ".rtf": "Rich Text Format (.rtf) is not read: save it as .docx or PDF",
+    ".xls": "Excel 97-2003 (.xls) is not read: save the text as .docx, PDF or .txt",
+    ".xlsx": "Excel (.xlsx) is not read: save the text as .docx, PDF or .txt",
+    ".et": "WPS Spreadsheets (.et) is not read: save the text as .docx, PDF or .txt",
+}
 # Per-document output folders, with the file name pattern of each (``{}`` is the doc id).
 DOC_OUTPUTS = {
     "text": "{}.txt",
@@ -233,7 +244,8 @@ def scan_corpus(corpus: Path) -> tuple[list[Document], list[tuple[str, str]]]:
     """Documents under ``corpus`` sorted by id, and (path, reason) of entries skipped.
 
     Symbolic links that lead outside the corpus are not followed; two files that
-    would share an id (``a.pdf`` and ``a.txt``) are both reported.
+    would share an id (``a.pdf`` and ``a.txt``) are both reported; so is each
+    file in a format that is not read (``UNREAD_SUFFIXES``: ``.doc``, ``.ofd``, ...).
     """
     corpus = Path(corpus)
     root = corpus.resolve()
@@ -244,9 +256,12 @@ def scan_corpus(corpus: Path) -> tuple[list[Document], list[tuple[str, str]]]:
         for name in sorted(files):
             path = Path(folder) / name
             suffix = path.suffix.lower()
-            if name.startswith(".") or suffix not in DOCUMENT_SUFFIXES:
+            if name.startswith(".") or suffix not in DOCUMENT_SUFFIXES and suffix not in UNREAD_SUFFIXES:
                 continue
             rel = path.relative_to(corpus)
+            if suffix in UNREAD_SUFFIXES:
+                skipped.append((str(rel), UNREAD_SUFFIXES[suffix]))
+                continue
             if path.is_symlink() and not path.resolve().is_relative_to(root):
                 skipped.append((str(rel), "symbolic link to outside the corpus, not followed"))
                 continue
