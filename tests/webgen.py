@@ -172,5 +172,5 @@ def word_file(path, paragraphs: list[str], *, title: str = "国务院关于印�
     document.core_properties.modified = datetime.datetime(2015, 5, 8, 9, 0, 0)
     document.core_properties.last_modified_by = ""
     document.core_properties.author = ""
-    document.save(str(path))
+    document.save(path if hasattr(path, "write") else str(path))
     return path

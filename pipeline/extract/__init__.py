@@ -88,8 +88,12 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
         metadata = find_metadata(text[:3000])
     elif entry["suffix"] in READERS:
         reader, engine = READERS[entry["suffix"]]
-        raw, found, fallback = isolation.run_isolated(reader, (str(source),), timeout=cfg.timeout_seconds,
-                                                      memory_mb=cfg.memory_mb)
+        try:
+            raw, found, fallback = isolation.run_isolated(reader, (str(source),), timeout=cfg.timeout_seconds,
+                                                          memory_mb=cfg.memory_mb)
+        except DocumentError as exc:  # the isolation's messages speak of PDFs
+            what = "the Word file" if engine == "docx" else "the web page"
+            raise DocumentError(str(exc).replace("the PDF", what)) from None
         # the same cleanup as a .txt file's, so that a document's tags do not depend on its format
         text, spans = text_to_paragraphs(raw, fullwidth_to_ascii=cfg.fullwidth_to_ascii)
         page_starts, n_pages = [0], 1
@@ -110,7 +114,8 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     empty = [r["page"] for r in lost if r["page"] not in unreadable]
     if not text.strip():
         why = "; ".join(f"p.{r['page']}: {r['reason']}" for r in lost[:3])
-        raise DocumentError(f"no extractable text in {n_pages} page(s)" + (f" ({why})" if why else ""))
+        pages = f" in {n_pages} page(s)" if entry["suffix"] == ".pdf" else ""
+        raise DocumentError(f"no extractable text{pages}" + (f" ({why})" if why else ""))
     for r in lost:
         warnings.append(f"page {r['page']} left out: {r['reason']}")
     io.write_text(outputs / "text" / f"{doc_id}.txt", text + "\n")

@@ -65,6 +65,8 @@ def read_docx(data: bytes) -> tuple[str, dict, dict]:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise DocumentError(f"not a readable .docx file ({type(exc).__name__}: {exc})") from None
+    except MemoryError:
+        raise  # over extract.memory_mb: the isolation reports it
     except Exception as exc:  # lxml's XMLSyntaxError and others: a damaged part
         raise DocumentError(f"not a readable .docx file ({type(exc).__name__}: {exc})") from None
     paragraphs = [text.strip() for text in _blocks(document.element.body)]

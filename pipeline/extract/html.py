@@ -157,6 +157,8 @@ def read_html(data: bytes) -> tuple[str, dict, dict]:
     try:
         tree = lxml.html.document_fromstring(text)
         article = Document(text).summary(html_partial=True)
+    except MemoryError:
+        raise  # over extract.memory_mb: the isolation reports it
     except Exception as exc:  # lxml's and readability's parse errors have no common base
         raise DocumentError(f"not a readable HTML page ({type(exc).__name__}: {exc})") from None
     body = block_text(lxml.html.fragment_fromstring(article, create_parent="div")) if article.strip() else ""
