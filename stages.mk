@@ -4,10 +4,11 @@
 STAGES := extract convert segment tag graph report
 
 $(ST)/extract: $(ST)/corpus $(ST)/config-extract pipeline/extract/__init__.py \
-		pipeline/extract/chars.py pipeline/extract/charset.py pipeline/extract/engines.py \
-		pipeline/extract/fallback.py pipeline/extract/garbled.py pipeline/extract/metadata.py \
-		pipeline/extract/ocr.py pipeline/extract/paragraphs.py pipeline/extract/radicals.py \
-		pipeline/extract/textfile.py pipeline/isolation.py
+		pipeline/extract/chars.py pipeline/extract/charset.py pipeline/extract/docx.py \
+		pipeline/extract/engines.py pipeline/extract/fallback.py pipeline/extract/garbled.py \
+		pipeline/extract/html.py pipeline/extract/metadata.py pipeline/extract/ocr.py \
+		pipeline/extract/paragraphs.py pipeline/extract/radicals.py pipeline/extract/textfile.py \
+		pipeline/isolation.py
 	$(call stage,extract)
 
 $(ST)/convert: $(ST)/extract $(ST)/config-convert pipeline/convert.py pipeline/chinese.py \
@@ -43,11 +44,12 @@ extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline 
 
 # every prerequisite of the stage stamps above; `run` redoes what they would
 $(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) pipeline/extract/__init__.py \
-		pipeline/extract/chars.py pipeline/extract/charset.py pipeline/extract/engines.py \
-		pipeline/extract/fallback.py pipeline/extract/garbled.py pipeline/extract/metadata.py \
-		pipeline/extract/ocr.py pipeline/extract/paragraphs.py pipeline/extract/radicals.py \
-		pipeline/extract/textfile.py pipeline/isolation.py pipeline/convert.py pipeline/chinese.py \
-		pipeline/language.py pipeline/segment.py pipeline/lexicon/__init__.py pipeline/lexicon/mic2025.toml \
+		pipeline/extract/chars.py pipeline/extract/charset.py pipeline/extract/docx.py \
+		pipeline/extract/engines.py pipeline/extract/fallback.py pipeline/extract/garbled.py \
+		pipeline/extract/html.py pipeline/extract/metadata.py pipeline/extract/ocr.py \
+		pipeline/extract/paragraphs.py pipeline/extract/radicals.py pipeline/extract/textfile.py \
+		pipeline/isolation.py pipeline/convert.py pipeline/chinese.py pipeline/language.py \
+		pipeline/segment.py pipeline/lexicon/__init__.py pipeline/lexicon/mic2025.toml \
 		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh-policy.txt \
 		pipeline/lexicon/stopwords-zh.txt pipeline/tag.py pipeline/metadata.py pipeline/graph.py \
 		pipeline/sampling.py pipeline/report.py pipeline/keyness.py pipeline/report_assets/app.js \

@@ -22,7 +22,18 @@ from pathlib import Path
 
 from .errors import DocumentError, LockHeld, OutputsError, shown
 
-DOCUMENT_SUFFIXES = (".pdf", ".txt")
+DOCUMENT_SUFFIXES = (".pdf", ".txt", ".html", ".htm", ".docx")
+# formats governments publish in that are not read: each such file fails with this reason, never silently skipped
+UNREAD_SUFFIXES = {
+    ".doc": "Word 97-2003 (.doc) is not read: save it as .docx or PDF",
+    ".wps": "WPS Writer (.wps) is not read: save it as .docx or PDF",
+    ".ofd": "OFD (.ofd, the fixed-layout format of Chinese e-government) is not read: export it as PDF",
+    ".ceb": "Apabi CEB (.ceb) is not read: export it as PDF",
+    ".rtf": "Rich Text Format (.rtf) is not read: save it as .docx or PDF",
+    ".xls": "Excel 97-2003 (.xls) is not read: save the text as .docx, PDF or .txt",
+    ".xlsx": "Excel (.xlsx) is not read: save the text as .docx, PDF or .txt",
+    ".et": "WPS Spreadsheets (.et) is not read: save the text as .docx, PDF or .txt",
+}
 # Per-document output folders, with the file name pattern of each (``{}`` is the doc id).
 DOC_OUTPUTS = {
     "text": "{}.txt",
@@ -268,9 +279,10 @@ def scan_corpus(corpus: Path, exclude: Path | None = None) -> tuple[list[Documen
     Symbolic links that lead outside the corpus are not followed; two files that
     would share an id (``a.pdf`` and ``a.txt``) are both reported, and so are
     names that are not UTF-8 (kept with their bytes escaped, ``\\xd6``) or
-    longer than :data:`MAX_NAME_BYTES`, and folders that cannot be listed.
-    The folder ``exclude`` (an outputs folder inside the corpus) is not
-    entered.
+    longer than :data:`MAX_NAME_BYTES`, folders that cannot be listed, and
+    each file in a format that is not read (``UNREAD_SUFFIXES``: ``.doc``,
+    ``.ofd``, ...). The folder ``exclude`` (an outputs folder inside the
+    corpus) is not entered.
     """
     corpus = Path(corpus)
     root = corpus.resolve()
@@ -288,9 +300,12 @@ def scan_corpus(corpus: Path, exclude: Path | None = None) -> tuple[list[Documen
         for name in sorted(files):
             path = Path(folder) / name
             suffix = path.suffix.lower()
-            if name.startswith(".") or suffix not in DOCUMENT_SUFFIXES:
+            if name.startswith(".") or suffix not in DOCUMENT_SUFFIXES and suffix not in UNREAD_SUFFIXES:
                 continue
             rel = path.relative_to(corpus)
+            if suffix in UNREAD_SUFFIXES:
+                skipped.append((shown(rel.as_posix()), UNREAD_SUFFIXES[suffix]))
+                continue
             if not _is_utf8(rel.as_posix()):
                 skipped.append((shown(rel.as_posix()), "file name is not valid UTF-8 (from an archive in another encoding? "
                                            "rename it, e.g. convmv -f gbk -t utf-8)"))

@@ -40,9 +40,9 @@ class Stage:
 
 STAGES = (
     Stage("extract", "extract", "stage 1: corpus/ -> text/<doc>.txt (clean text, headers, footers and page numbers "
-          "removed)", reads="`corpus/**/*.pdf`, `corpus/**/*.txt`",
+          "removed)", reads="`corpus/**/*.pdf`, `*.txt`, `*.html`, `*.htm`, `*.docx`",
           writes="`text/<doc>.txt`; `.state/extract/` (page starts, paragraphs, engine per page, metadata)",
-          sections=("extract",), shared=("isolation",), libraries=("pdfplumber", "pdfminer.six", "pypdfium2")),
+          sections=("extract",), shared=("isolation",), libraries=("pdfplumber", "pdfminer.six", "pypdfium2", "readability-lxml", "lxml", "python-docx")),
     Stage("convert", "convert-docs", "stage 2: detect script and language; text/ -> converted/<doc>.<script>.txt "
           "with OpenCC", reads="`text/`", writes="`converted/<doc>.<script>.txt`; script and language in the manifest",
           sections=("convert",), shared=("chinese", "language"), libraries=("opencc",)),

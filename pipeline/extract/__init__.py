@@ -1,4 +1,4 @@
-"""Stage 1, extract: corpus/<doc>.pdf|.txt -> text/<doc>.txt (clean text, original script).
+"""Stage 1, extract: corpus/<doc>.pdf|.txt|.html|.htm|.docx -> text/<doc>.txt (clean text, original script).
 
 The core is pure and shared by both PDF engines:
 
@@ -12,7 +12,11 @@ The core is pure and shared by both PDF engines:
   headers, footers and page numbers removed, the lines of a paragraph
   rejoined) and :func:`normalize_chars` repairs compatibility characters;
 - :func:`find_metadata` reads the document number, issuing body and date;
-- :func:`read_text_file` decodes ``.txt`` inputs.
+- :func:`read_text_file` decodes ``.txt`` inputs;
+- :func:`~.html.read_html` takes a web page's article, title and date
+  (readability-lxml), :func:`~.docx.read_docx` a Word file's paragraphs,
+  tables and core properties (python-docx); their text then goes through
+  the same cleanup as a ``.txt`` file's.
 
 Two engines read characters from a PDF: ``pdfplumber`` (pdfminer.six, the
 default) and ``pdfium`` (pypdfium2, faster). A page that one engine reads as
@@ -40,15 +44,20 @@ from .. import io, isolation
 from ..errors import DocumentError
 # the stage's parts, and the names the rest of the code base uses as extract.X
 from .chars import CID, Char, Line, Page, chars_to_lines, dedupe_chars, normalize_chars  # noqa: F401
+from .docx import read_docx_file
 from .engines import ENGINE_CLASSES, ENGINES, PdfiumEngine, PdfplumberEngine, _import_engine_libraries  # noqa: F401
 from .fallback import read_pdf
 from .garbled import detect_script, garbled_reason  # noqa: F401
+from .html import read_html_file
 from .metadata import find_metadata
 from .ocr import cjk_punctuation, ocr_lines, tesseract_languages  # noqa: F401
 from .paragraphs import clean_pages, text_to_paragraphs
 from .textfile import read_text_file
 
 NAME = "extract"
+# formats read in a child process with the PDF budgets, like PDFs: a hostile page
+# or a ZIP bomb costs at most extract.timeout_seconds and extract.memory_mb
+READERS = {".html": (read_html_file, "html"), ".htm": (read_html_file, "html"), ".docx": (read_docx_file, "docx")}
 
 
 def _first_page(text: str, page_starts: list[int]) -> str:
@@ -81,6 +90,20 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
         text, spans = text_to_paragraphs(read_text_file(source.read_bytes()), fullwidth_to_ascii=cfg.fullwidth_to_ascii)
         page_starts, n_pages, engine = [0], 1, "text"
         metadata = find_metadata(text[:3000])
+    elif entry["suffix"] in READERS:
+        reader, engine = READERS[entry["suffix"]]
+        try:
+            raw, found, fallback = isolation.run_isolated(reader, (str(source),), timeout=cfg.timeout_seconds,
+                                                          memory_mb=cfg.memory_mb)
+        except DocumentError as exc:  # the isolation's messages speak of PDFs
+            what = "the Word file" if engine == "docx" else "the web page"
+            raise DocumentError(str(exc).replace("the PDF", what)) from None
+        # the same cleanup as a .txt file's, so that a document's tags do not depend on its format
+        text, spans = text_to_paragraphs(raw, fullwidth_to_ascii=cfg.fullwidth_to_ascii)
+        page_starts, n_pages = [0], 1
+        metadata = {**find_metadata(text[:3000]), "title": None}
+        metadata.update({key: value for key, value in found.items() if value})
+        metadata.update({key: value for key, value in fallback.items() if value and not metadata.get(key)})
     else:
         preload(config)  # once: each PDF's child inherits them
         pages, records, ocr_languages = isolation.run_isolated(read_pdf, (str(source), cfg),
@@ -95,7 +118,8 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
     empty = [r["page"] for r in lost if r["page"] not in unreadable]
     if not text.strip():
         why = "; ".join(f"p.{r['page']}: {r['reason']}" for r in lost[:3])
-        raise DocumentError(f"no extractable text in {n_pages} page(s)" + (f" ({why})" if why else ""))
+        pages = f" in {n_pages} page(s)" if entry["suffix"] == ".pdf" else ""
+        raise DocumentError(f"no extractable text{pages}" + (f" ({why})" if why else ""))
     if len(text) * 3 > limit and len(text.encode("utf-8")) > limit:
         raise DocumentError(f"its text is {len(text.encode('utf-8')) / 1e6:.3g} MB, over the limit of "
                             f"{cfg.max_text_mb:g} MB (extract.max_text_mb); split it, or raise the limit")
