@@ -176,8 +176,11 @@ def _read_sentences(doc_id: str, spans: list, outputs: Path):
 
 
 def preload(config) -> None:
-    """Load what this stage loads on its first document: the dictionary and
-    the analysis conversions (see ``runner.preload``)."""
+    """Load what this stage loads on its first document: the dictionary, the
+    analysis conversions and the candidates' background (jieba's IDF table),
+    so that forked workers share them (see ``runner.preload``)."""
+    background()
+    policy_words()
     lexicon = load_lexicon(config)
     for script in ("zh-Hant", "zh-Hans"):
         match(SAMPLE_TEXT, to_analysis(SAMPLE_TEXT, script, config), lexicon, None)
