@@ -182,22 +182,22 @@ def _side_loop(pipe, first, args) -> None:
             pipe.send((False, RuntimeError(f"{reply[1].__class__.__name__}: {reply[1]}")))
 
 
-def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int):
+def run_isolated(function, args: tuple, *, timeout: float, memory_mb: int, what: str = "the PDF"):
     """``function(*args, progress=...)`` in a forked child with a wall-clock
     budget of ``timeout`` seconds and ``memory_mb`` MB more address space than
     the child starts with; returns its result. Its :class:`DocumentError`, a
     child over its budget or its memory cap, and a child that dies all come
     back as a DocumentError. The child calls ``progress(seconds)`` to extend
-    its budget (an OCR page). The forker (:func:`forker`) forks the child
+    its budget (an OCR page). ``what`` names the file in messages. The forker (:func:`forker`) forks the child
     when one runs; else, or when it cannot, this process does."""
     if not hasattr(os, "fork"):  # Windows: no isolation, same results
         return function(*args, progress=None)
     if _FORKER is not None:
         try:
-            return _wait_for_child(function, args, timeout, memory_mb, _FORKER)
+            return _wait_for_child(function, args, timeout, memory_mb, what, _FORKER)
         except _ForkerGone:
             pass
-    return _wait_for_child(function, args, timeout, memory_mb, None)
+    return _wait_for_child(function, args, timeout, memory_mb, what, None)
 
 
 @contextlib.contextmanager
@@ -240,7 +240,7 @@ class _ForkerGone(Exception):
     """The forker started no child (it has ended, or its fork failed)."""
 
 
-def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
+def _wait_for_child(function, args, timeout: float, memory_mb: int, what: str, forker):
     receive, send = Pipe(duplex=False)
     own = forker is None  # the child is ours to reap
     pid = None
@@ -254,7 +254,7 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
             if pid == 0:
                 try:
                     receive.close()
-                    _child(send, function, args, memory_mb, folder)
+                    _child(send, function, args, memory_mb, what, folder)
                 finally:
                     os._exit(0)
             _RUNNING[folder] = pid
@@ -262,7 +262,7 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
             connection, lock = forker
             try:
                 with lock:  # the workers share the connection: one job and its descriptor at a time
-                    connection.send((function, args, memory_mb, folder))
+                    connection.send((function, args, memory_mb, what, folder))
                     reduction.send_handle(connection, send.fileno(), 0)
             except (OSError, ValueError, AttributeError, TypeError, pickle.PicklingError):
                 raise _ForkerGone() from None
@@ -277,7 +277,7 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DocumentError(f"reading the PDF took longer than its budget of {budget:g} s "
+                raise DocumentError(f"reading {what} took longer than its budget of {budget:g} s "
                                     f"(extract.timeout_seconds); stopped")
             if not receive.poll(min(remaining, 1.0)):
                 continue
@@ -292,7 +292,7 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
                     how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else \
                         f"exit code {os.WEXITSTATUS(status)}"
                     pid = None
-                raise DocumentError(f"the worker reading the PDF died ({how}); most likely it went over the "
+                raise DocumentError(f"the worker reading {what} died ({how}); most likely it went over the "
                                     f"memory cap of {memory_mb} MB (extract.memory_mb)") from None
             if kind == "pid":
                 pid = _RUNNING[folder] = value
@@ -317,7 +317,7 @@ def _wait_for_child(function, args, timeout: float, memory_mb: int, forker):
         _RUNNING.pop(folder, None)
 
 
-def _child(send, function, args, memory_mb: int, folder: str) -> None:
+def _child(send, function, args, memory_mb: int, what: str, folder: str) -> None:
     """The child's side: hold nothing of the parent's, cap the address space,
     keep temporary files in ``folder``, say its pid, run, send ("ok" |
     "failed", value)."""
@@ -350,7 +350,7 @@ def _child(send, function, args, memory_mb: int, folder: str) -> None:
     except DocumentError as exc:
         result = ("failed", str(exc))
     except MemoryError:
-        result = ("failed", f"reading the PDF needed more than the memory cap of {memory_mb} MB "
+        result = ("failed", f"reading {what} needed more than the memory cap of {memory_mb} MB "
                             f"(extract.memory_mb); stopped")
     except Exception as exc:
         message = str(exc).splitlines()[0] if str(exc) else ""
@@ -426,7 +426,7 @@ def _serve(connection, prepare, args) -> None:
             prepare(*args)
     while True:
         try:
-            function, args, memory_mb, folder = connection.recv()
+            function, args, memory_mb, what, folder = connection.recv()
             fd = reduction.recv_handle(connection)
         except (EOFError, OSError):  # every asker has closed its end
             return
@@ -441,7 +441,7 @@ def _serve(connection, prepare, args) -> None:
                 connection.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # subprocess (tesseract) needs its exit status
                 signal.signal(signal.SIGINT, signal.default_int_handler)
-                _child(Connection(fd, readable=False), function, args, memory_mb, folder)
+                _child(Connection(fd, readable=False), function, args, memory_mb, what, folder)
             finally:
                 os._exit(0)
         os.close(fd)

@@ -57,7 +57,8 @@ from .textfile import read_text_file
 NAME = "extract"
 # formats read in a child process with the PDF budgets, like PDFs: a hostile page
 # or a ZIP bomb costs at most extract.timeout_seconds and extract.memory_mb
-READERS = {".html": (read_html_file, "html"), ".htm": (read_html_file, "html"), ".docx": (read_docx_file, "docx")}
+READERS = {".html": (read_html_file, "html", "the web page"), ".htm": (read_html_file, "html", "the web page"),
+           ".docx": (read_docx_file, "docx", "the Word file")}
 
 
 def _first_page(text: str, page_starts: list[int]) -> str:
@@ -91,13 +92,9 @@ def process(doc_id: str, entry: dict, config, outputs: Path) -> dict:
         page_starts, n_pages, engine = [0], 1, "text"
         metadata = find_metadata(text[:3000])
     elif entry["suffix"] in READERS:
-        reader, engine = READERS[entry["suffix"]]
-        try:
-            raw, found, fallback = isolation.run_isolated(reader, (str(source),), timeout=cfg.timeout_seconds,
-                                                          memory_mb=cfg.memory_mb)
-        except DocumentError as exc:  # the isolation's messages speak of PDFs
-            what = "the Word file" if engine == "docx" else "the web page"
-            raise DocumentError(str(exc).replace("the PDF", what)) from None
+        reader, engine, what = READERS[entry["suffix"]]
+        raw, found, fallback = isolation.run_isolated(reader, (str(source),), timeout=cfg.timeout_seconds,
+                                                      memory_mb=cfg.memory_mb, what=what)
         # the same cleanup as a .txt file's, so that a document's tags do not depend on its format
         text, spans = text_to_paragraphs(raw, fullwidth_to_ascii=cfg.fullwidth_to_ascii)
         page_starts, n_pages = [0], 1
