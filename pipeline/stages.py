@@ -59,7 +59,8 @@ STAGES = (
           data=("lexicon/*.toml", "lexicon/stopwords-*.txt"), libraries=("opencc", "lemminflect")),
     Stage("graph", "graph", "stage 5: tags/ -> graph/ (GraphML, GEXF, JSON, CSV; one GraphML per document)",
           reads="`text/`, `tags/`, `.state/`, the manifest's metadata",
-          writes="`graph/cooccurrence.*`, `nodes.csv`, `edges.csv`, `graph/docs/<doc>.graphml`, `graph/groups/`",
+          writes="`graph/cooccurrence.*`, `nodes.csv`, `edges.csv`, `graph/docs/<doc>.graphml`; with `group_by`: "
+          "`graph/groups/`, `periods.csv`, `trends.csv`",
           sections=("graph",), shared=("chinese", "language", "lexicon", "metadata", "sampling"), data=("lexicon/*.toml",),
           libraries=("networkx",)),
     Stage("report", "report", "stage 6: graph/ + manifest -> report/index.html (self-contained, offline)",
