@@ -33,11 +33,12 @@ $(ST)/graph: $(ST)/tag $(ST)/config-graph pipeline/graph.py pipeline/chinese.py 
 	$(call stage,graph)
 
 $(ST)/report: $(ST)/graph $(ST)/config-report pipeline/report.py pipeline/chinese.py \
-		pipeline/keyness.py pipeline/language.py pipeline/lexicon/__init__.py pipeline/metadata.py \
-		pipeline/sampling.py pipeline/lexicon/mic2025.toml pipeline/report_assets/app.js \
-		pipeline/report_assets/cytoscape.min.js pipeline/report_assets/index.html.j2 \
-		pipeline/report_assets/keyness.html.j2 pipeline/report_assets/report.css \
-		pipeline/report_assets/time.html.j2 pipeline/report_assets/time.js
+		pipeline/concordance.py pipeline/keyness.py pipeline/language.py pipeline/lexicon/__init__.py \
+		pipeline/metadata.py pipeline/sampling.py pipeline/lexicon/mic2025.toml \
+		pipeline/report_assets/app.js pipeline/report_assets/cytoscape.min.js \
+		pipeline/report_assets/index.html.j2 pipeline/report_assets/keyness.html.j2 \
+		pipeline/report_assets/report.css pipeline/report_assets/time.html.j2 \
+		pipeline/report_assets/time.js
 	$(call stage,report)
 
 extract convert segment tag graph report: %: $(ST)/% ## (each) run the pipeline up to that stage
@@ -52,9 +53,10 @@ $(ST)/run: $(ST)/corpus $(addprefix $(ST)/config-,$(STAGES)) pipeline/extract/__
 		pipeline/segment.py pipeline/lexicon/__init__.py pipeline/lexicon/mic2025.toml \
 		pipeline/lexicon/stopwords-en.txt pipeline/lexicon/stopwords-zh-policy.txt \
 		pipeline/lexicon/stopwords-zh.txt pipeline/tag.py pipeline/metadata.py pipeline/graph.py \
-		pipeline/sampling.py pipeline/report.py pipeline/keyness.py pipeline/report_assets/app.js \
-		pipeline/report_assets/cytoscape.min.js pipeline/report_assets/index.html.j2 \
-		pipeline/report_assets/keyness.html.j2 pipeline/report_assets/report.css \
-		pipeline/report_assets/time.html.j2 pipeline/report_assets/time.js
+		pipeline/sampling.py pipeline/report.py pipeline/concordance.py pipeline/keyness.py \
+		pipeline/report_assets/app.js pipeline/report_assets/cytoscape.min.js \
+		pipeline/report_assets/index.html.j2 pipeline/report_assets/keyness.html.j2 \
+		pipeline/report_assets/report.css pipeline/report_assets/time.html.j2 \
+		pipeline/report_assets/time.js
 	$(call stage,run)
 	@touch $(addprefix $(ST)/,$(STAGES))

@@ -367,15 +367,12 @@ def cmd_tag(ctx, args) -> int:
 
 def _find_node(G, term: str, config):
     """A node by id, by label in any script, or by any dictionary alias."""
-    from .lexicon import english_lookup, fold, load_lexicon
+    from .concordance import find_concept
+    from .lexicon import load_lexicon
 
     if term in G:
         return term
-    lexicon = load_lexicon(config)
-    for form in fold(term.strip()):
-        if lexicon.zh.get(form) in G:
-            return lexicon.zh[form]
-    cid = english_lookup(lexicon, term)
+    cid = find_concept(load_lexicon(config), term)
     if cid in G:
         return cid
     for n, d in sorted(G.nodes(data=True)):  # concepts of a graph made with another dictionary

@@ -18,8 +18,8 @@ import unicodedata
 
 from . import chinese
 from .language import HAN, LATIN
+from .lexicon import FOLDINGS  # the folds the dictionary applies to its aliases
 
-FOLDINGS = ("hk2s", "tw2s", "t2s")  # the folds the dictionary applies to aliases (pipeline.lexicon)
 
 
 def find_concept(lexicon, term: str) -> str | None:

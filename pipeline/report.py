@@ -34,6 +34,7 @@ import sys
 from pathlib import Path
 
 from . import io
+from .concordance import context
 
 NAME = "report"
 ASSETS = Path(__file__).resolve().parent / "report_assets"
@@ -192,10 +193,9 @@ def kwic(text: str, mentions: list[dict], *, chars: int = 30) -> list[dict]:
             continue
         if not 0 <= start <= end <= len(text):
             continue
+        left, surface, right = context(text, start, end, chars=chars)
         out.append({"concept": str(m.get("concept", "")), "page": _blank(m.get("page")),
-                    "left": re.sub(r"\s+", " ", text[max(0, start - chars):start]),
-                    "surface": re.sub(r"\s+", " ", text[start:end]),
-                    "right": re.sub(r"\s+", " ", text[end:end + chars])})
+                    "left": left, "surface": surface, "right": right})
     return out
 
 

@@ -66,7 +66,8 @@ STAGES = (
     Stage("report", "report", "stage 6: graph/ + manifest -> report/index.html (self-contained, offline)",
           reads="`graph/`, `manifest.json`, `text/`, `tags/`, `candidates.csv`",
           writes="`report/index.html`, `report/graph.png`, `report/graph.svg`",
-          sections=("report",), shared=("chinese", "keyness", "language", "lexicon", "metadata", "sampling"),
+          sections=("report",),
+          shared=("chinese", "concordance", "keyness", "language", "lexicon", "metadata", "sampling"),
           data=("lexicon/*.toml", "report_assets/*.j2", "report_assets/*.js", "report_assets/*.css"),
           libraries=("matplotlib", "jinja2"), per_document=False),
 )
